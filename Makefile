@@ -1,0 +1,143 @@
+# picolet: one Makefile for the agent, the shim, picoctl, tests and images.
+#
+#   make                  picolet, picolet-shim, picoctl into build/
+#   make test             unit tests, then system tests (as root)
+#   make check            the tests under ASan+UBSan, then valgrind
+#   make fuzz             libFuzzer harnesses (clang), a short run each
+#   make bench            benchmarks (tests/bench), figures as ratios
+#   make ARCH=arm64       cross build with Debian's cross compiler
+#   make install          into $(DESTDIR)$(PREFIX)
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+ARCH      ?= native
+O         ?= build
+
+ifeq ($(ARCH),native)
+  CC      ?= cc
+  OUT     := $(O)
+else ifeq ($(ARCH),arm64)
+  CC      := aarch64-linux-gnu-gcc
+  OUT     := $(O)/arm64
+else ifeq ($(ARCH),armhf)
+  CC      := arm-linux-gnueabihf-gcc
+  OUT     := $(O)/armhf
+else
+  $(error ARCH must be native, arm64 or armhf)
+endif
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 $(WARN) -D_GNU_SOURCE -DPICOLET_VERSION='"$(VERSION)"' \
+             -I. -fno-strict-aliasing -fstack-protector-strong
+LDFLAGS   ?=
+SAN       ?=
+ifneq ($(SAN),)
+  CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer -O1
+  LDFLAGS += -fsanitize=$(SAN)
+endif
+
+LIBS_AGENT := -lev -lyaml -linih -lmbedtls -lmbedx509 -lmbedcrypto \
+              -lnftnl -lmnl -lz
+LIBS_CTL   := -lyaml -linih -lmbedcrypto -lz
+LIBS_SHIM  :=
+LIBS_TEST  := -lcmocka
+
+# Each folder is one static library; the files with main() are not in it.
+MODULES   := lib cfg store runtime net core
+MAINS     := core/main.c runtime/shim_main.c
+define module_objs
+$(patsubst %.c,$(OUT)/%.o,$(filter-out $(MAINS),$(wildcard $(1)/*.c)))
+endef
+$(foreach m,$(MODULES),$(eval OBJS_$(m) := $(call module_objs,$(m))))
+$(foreach m,$(MODULES),$(eval LIB_$(m) := $(OUT)/lib$(m).a))
+
+# Link order: users before what they use.
+AGENT_LIBS := $(LIB_core) $(LIB_net) $(LIB_runtime) $(LIB_store) \
+              $(LIB_cfg) $(LIB_lib)
+CTL_SRCS   := $(wildcard tools/picoctl*.c)
+CTL_OBJS   := $(patsubst %.c,$(OUT)/%.o,$(CTL_SRCS))
+
+BINS := $(OUT)/picolet $(OUT)/picolet-shim $(OUT)/picoctl
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+
+all: $(BINS)
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(foreach m,$(MODULES),$(eval $(LIB_$(m)): $(OBJS_$(m)) ; @mkdir -p $$(dir $$@); rm -f $$@; $(AR) rcs $$@ $$^))
+
+$(OUT)/picolet: $(OUT)/core/main.o $(AGENT_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_AGENT)
+
+# The shim is one small process per container: only runtime/ and lib/.
+$(OUT)/picolet-shim: $(OUT)/runtime/shim_main.o $(LIB_runtime) $(LIB_lib)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SHIM)
+
+$(OUT)/picoctl: $(CTL_OBJS) $(LIB_runtime) $(LIB_store) $(LIB_cfg) $(LIB_lib)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CTL)
+
+$(OUT)/tests/%: $(OUT)/tests/unit/%.o $(AGENT_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_AGENT) $(LIBS_TEST)
+
+unit: $(UNIT_BINS)
+	@tests/unit/run.sh $(UNIT_BINS)
+
+system: all
+	@PICOLET_BIN=$(OUT) tests/system/run.sh $(T)
+
+test: all unit system
+
+# ASan+UBSan build in its own tree, then valgrind over the unit tests
+# and picolet itself in the system tests.
+check:
+	$(MAKE) O=$(O)/san SAN=address,undefined CFLAGS="-O1 -g" test
+	$(MAKE) unit-valgrind system-valgrind
+
+unit-valgrind: $(UNIT_BINS)
+	@VALGRIND=1 tests/unit/run.sh $(UNIT_BINS)
+
+system-valgrind: all
+	@PICOLET_BIN=$(OUT) PICOLET_VALGRIND=1 tests/system/run.sh $(T)
+
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 \
+               -fsanitize=fuzzer,address,undefined
+fuzz:
+	@mkdir -p $(O)/fuzz
+	@for f in $(FUZZ_SRCS); do \
+	  n=$$(basename $$f .c); \
+	  echo "FUZZ $$n"; \
+	  clang $(FUZZ_CFLAGS) -o $(O)/fuzz/$$n $$f \
+	    $(filter-out $(MAINS),$(wildcard lib/*.c cfg/*.c store/*.c runtime/*.c net/*.c)) \
+	    $(LIBS_AGENT) || exit 1; \
+	  mkdir -p $(O)/fuzz/$$n.corpus; \
+	  $(O)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} \
+	    $(O)/fuzz/$$n.corpus tests/fuzz/corpus/$$n 2>&1 | tail -n 3 || exit 1; \
+	done
+
+bench: all
+	@PICOLET_BIN=$(OUT) tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/picolet \
+	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(OUT)/picolet $(OUT)/picoctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(OUT)/picolet-shim $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 docs/picolet.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/picoctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf $(O)
+
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)
+
+.PHONY: all unit system test check unit-valgrind system-valgrind fuzz bench \
+        install clean
+.DELETE_ON_ERROR:

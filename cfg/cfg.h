@@ -1,0 +1,330 @@
+/*
+ * cfg: reading input.  The agent's INI config (inih), and manifests:
+ * libyaml into a node tree that keeps line and column, then decoders from
+ * that tree into the typed structs below, with validation whose errors
+ * name file:line:col and the field path.  cfg/ knows nothing of the loop.
+ *
+ * Ownership: every struct here owns all its strings and arrays; free a
+ * whole object with its *_free function.  Unset optional numbers are -1,
+ * unset optional strings NULL, unset tri-state booleans -1.
+ */
+#ifndef PICOLET_CFG_H
+#define PICOLET_CFG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+/* ---- agent config: /etc/picolet/picolet.conf ---- */
+
+struct cfg_conf {
+	/* [paths] */
+	char manifests[PATH_MAX];	/* /etc/manifests */
+	char state[PATH_MAX];		/* /var/lib/picolet */
+	char run[PATH_MAX];		/* /run/picolet */
+	char logs[PATH_MAX];		/* /var/log/pods */
+	char shim[PATH_MAX];		/* "": picolet-shim next to picolet */
+	/* [api] */
+	char socket[PATH_MAX];		/* /run/picolet/picolet.sock */
+	char listen[128];		/* "": off */
+	/* [network] */
+	char bridge[16];		/* pico0 */
+	char pod_cidr[64];		/* 10.88.0.0/16 */
+	char service_cidr[64];		/* 10.96.0.0/16 */
+	int nodeport_min, nodeport_max;	/* 30000-32767 */
+	/* [node] */
+	char node_name[254];		/* "": hostname */
+	char node_labels[1024];		/* k=v,k2=v2 (validated) */
+	/* [limits] */
+	int64_t pids;			/* pids limit per pod: 1024 */
+	int64_t log_max_size;		/* bytes, "10Mi" */
+	int log_max_files;		/* 5 */
+	/* [agent] */
+	bool drain;			/* stop all pods when picolet stops */
+	int debounce_ms;		/* 100: settle time for in-place writes */
+	char log_level[16];		/* info: debug|info|warn|error */
+};
+
+/* Fill c with the built-in defaults. */
+void cfg_conf_defaults(struct cfg_conf *c);
+/*
+ * Read path over the defaults.  A missing file is -ENOENT (the caller
+ * decides whether that is fine).  Unknown section or key, or a bad value:
+ * -EINVAL with err = "FILE:LINE: [section] key: what is wrong".
+ */
+int cfg_conf_load(struct cfg_conf *c, const char *path, struct err *err);
+
+/* ---- YAML node tree ---- */
+
+enum cfg_node_type { CFG_SCALAR, CFG_SEQ, CFG_MAP };
+
+struct cfg_node {
+	enum cfg_node_type type;
+	int line, col;			/* 1-based, of the node's start */
+	char *tag;			/* explicit tag or NULL */
+	bool quoted;			/* scalar was quoted (so "1" is a string) */
+	char *key;			/* when the parent is a map */
+	int key_line, key_col;
+	char *value;			/* CFG_SCALAR */
+	size_t vlen;
+	struct cfg_node *child;		/* items / members in order */
+	struct cfg_node *next;
+	size_t n;
+};
+
+void cfg_node_free(struct cfg_node *n);
+const struct cfg_node *cfg_node_get(const struct cfg_node *map, const char *key);
+
+/* ---- diagnostics ---- */
+
+enum cfg_severity { CFG_WARNING, CFG_ERROR };
+
+struct cfg_diag {
+	enum cfg_severity sev;
+	int line, col;
+	char path[256];			/* field path: spec.containers[0].image */
+	char msg[256];			/* what was expected / what is wrong */
+};
+
+/* A bounded list of diagnostics for one file. */
+#define CFG_MAXDIAG 32
+struct cfg_diags {
+	struct cfg_diag d[CFG_MAXDIAG];
+	size_t n;
+	size_t nerrors;
+	size_t dropped;			/* past CFG_MAXDIAG */
+};
+
+/* "FILE:LINE:COL: path: msg" */
+void cfg_diag_format(const struct cfg_diag *d, const char *file, char *buf,
+	size_t len);
+
+/* ---- Kubernetes objects ---- */
+
+struct cfg_kv {
+	char *key;
+	char *value;
+};
+
+struct cfg_kvs {
+	struct cfg_kv *v;
+	size_t n;
+};
+
+const char *cfg_kvs_get(const struct cfg_kvs *kvs, const char *key);
+
+struct cfg_meta {
+	char *name;
+	char *namespace;		/* "default" when absent */
+	char *generate_name;
+	struct cfg_kvs labels;
+	struct cfg_kvs annotations;
+	int line;			/* line of the object's first key */
+};
+
+/* env[]: value, or valueFrom kept for the issue that brings it to life */
+enum cfg_env_src {
+	CFG_ENV_VALUE,
+	CFG_ENV_FIELD,			/* fieldRef.fieldPath */
+	CFG_ENV_RESOURCE,		/* resourceFieldRef.resource (+divisor) */
+	CFG_ENV_CONFIGMAP,		/* configMapKeyRef name/key/optional */
+	CFG_ENV_SECRET,			/* secretKeyRef name/key/optional */
+};
+
+struct cfg_env {
+	char *name;
+	char *value;			/* CFG_ENV_VALUE ("" when absent) */
+	enum cfg_env_src src;
+	char *ref_name;			/* configmap/secret name, or container */
+	char *ref_key;			/* key, fieldPath or resource */
+	char *divisor;
+	bool optional;
+};
+
+struct cfg_env_from {
+	char *prefix;
+	bool is_secret;			/* secretRef, else configMapRef */
+	char *name;
+	bool optional;
+};
+
+struct cfg_port {
+	char *name;			/* IANA_SVC_NAME or NULL */
+	int container_port;
+	int host_port;			/* 0: none */
+	char *host_ip;
+	char *protocol;			/* TCP (default), UDP, SCTP */
+};
+
+/* Quantities: cpu in millicores, memory in bytes; -1 when unset. */
+struct cfg_resources {
+	int64_t cpu_request, cpu_limit;
+	int64_t mem_request, mem_limit;
+};
+
+struct cfg_security {
+	int64_t run_as_user, run_as_group;	/* -1 unset */
+	int run_as_non_root;			/* -1 unset */
+	int privileged;				/* -1 unset */
+	int read_only_rootfs;			/* -1 unset */
+	int allow_privilege_escalation;		/* -1 unset */
+	char **cap_add, **cap_drop;		/* "NET_ADMIN" or "ALL", no CAP_ */
+};
+
+enum cfg_handler_type { CFG_H_NONE, CFG_H_EXEC, CFG_H_HTTP, CFG_H_TCP };
+
+struct cfg_handler {			/* probes and lifecycle hooks */
+	enum cfg_handler_type type;
+	char **exec;			/* exec.command */
+	char *path;			/* httpGet.path ("/" default) */
+	int port;			/* by number, or */
+	char *port_name;		/* by container port name */
+	char *host;
+	char *scheme;			/* HTTP (default) or HTTPS */
+	struct cfg_kvs http_headers;
+};
+
+struct cfg_probe {
+	bool set;
+	struct cfg_handler h;
+	int initial_delay;		/* 0 */
+	int period;			/* 10 */
+	int timeout;			/* 1 */
+	int success_threshold;		/* 1 */
+	int failure_threshold;		/* 3 */
+	int64_t termination_grace;	/* -1 unset */
+};
+
+struct cfg_volume_mount {
+	char *name;
+	char *mount_path;
+	char *sub_path;
+	bool read_only;
+	char *propagation;		/* None, HostToContainer, Bidirectional */
+};
+
+enum cfg_pull_policy { CFG_PULL_ALWAYS, CFG_PULL_IF_NOT_PRESENT,
+	CFG_PULL_NEVER };
+
+struct cfg_container {
+	char *name;
+	char *image;
+	enum cfg_pull_policy pull_policy;	/* defaulted as Kubernetes */
+	char **command, **args;			/* NULL when absent */
+	char *working_dir;
+	struct cfg_env *env;
+	size_t nenv;
+	struct cfg_env_from *env_from;
+	size_t nenv_from;
+	struct cfg_port *ports;
+	size_t nports;
+	struct cfg_resources res;
+	struct cfg_security sec;
+	struct cfg_probe liveness, readiness, startup;
+	struct cfg_handler post_start, pre_stop;
+	struct cfg_volume_mount *mounts;
+	size_t nmounts;
+	char *termination_message_path;	/* /dev/termination-log */
+	char *termination_message_policy; /* File */
+	char *restart_policy;		/* init containers: "Always" or NULL */
+	bool stdin_, tty;
+	int line;
+};
+
+/* Volumes are decoded and kept raw-but-typed for the volumes issue. */
+struct cfg_volume {
+	char *name;
+	char *type;			/* emptyDir, hostPath, configMap, ... */
+	const struct cfg_node *node;	/* points into cfg_pod.tree */
+};
+
+enum cfg_restart_policy { CFG_RESTART_ALWAYS, CFG_RESTART_ON_FAILURE,
+	CFG_RESTART_NEVER };
+
+struct cfg_pod {
+	struct cfg_meta meta;
+	struct cfg_container *containers;
+	size_t ncontainers;
+	struct cfg_container *init_containers;
+	size_t ninit_containers;
+	struct cfg_volume *volumes;
+	size_t nvolumes;
+	enum cfg_restart_policy restart_policy;	/* Always */
+	int64_t grace_period;			/* 30 */
+	int64_t active_deadline;		/* -1 */
+	char *hostname, *subdomain;
+	bool host_network, host_pid, host_ipc;
+	bool share_process_namespace;
+	char *service_account;
+	char **image_pull_secrets;
+	struct cfg_kvs node_selector;
+	struct cfg_security sec;		/* pod-level securityContext */
+	int64_t fs_group;
+	/*
+	 * sha256 (hex) of the canonical form of .spec: map keys sorted,
+	 * scalars as written.  Equal hashes mean "same spec, keep the pod";
+	 * a change to metadata alone keeps the hash.
+	 */
+	char spec_hash[65];
+	struct cfg_node *tree;			/* the object's whole node tree */
+};
+
+void cfg_pod_free(struct cfg_pod *p);
+
+/* One object of a manifest file. */
+enum cfg_kind { CFG_KIND_UNKNOWN, CFG_KIND_POD };
+
+struct cfg_object {
+	enum cfg_kind kind;
+	char *kind_name;		/* as written: "Pod", "Deployment", ... */
+	char *api_version;
+	char *namespace, *name;		/* copies of the decoded metadata */
+	int doc;			/* 0-based document index in the file */
+	int line;
+	union {
+		struct cfg_pod *pod;
+	} u;
+	struct cfg_node *tree;		/* CFG_KIND_UNKNOWN: kept for later */
+};
+
+void cfg_object_free(struct cfg_object *o);
+
+/*
+ * Parse every document of one manifest file (YAML, multi-document, or
+ * JSON).  Decoding and validation errors are collected in diags; when
+ * diags->nerrors > 0 the call returns -EINVAL and no objects (the file is
+ * rejected whole, so the caller keeps its last good version).  Warnings
+ * (unknown fields, unknown kinds) do not fail the file.  Empty documents
+ * are skipped.  Files over CFG_MAX_FILE bytes are refused by the caller.
+ */
+#define CFG_MAX_FILE (1024 * 1024)
+int cfg_manifest_parse(const char *data, size_t len,
+	struct cfg_object **objs, size_t *nobjs, struct cfg_diags *diags);
+void cfg_objects_free(struct cfg_object *objs, size_t n);
+
+/* ---- validation and quantities (used by decoders, and by core) ---- */
+
+/* DNS-1123 subdomain (pod names, namespaces are labels): NULL when valid,
+ * else the reason. */
+const char *cfg_check_dns1123_label(const char *s);
+const char *cfg_check_dns1123_subdomain(const char *s);
+const char *cfg_check_label_key(const char *s);
+const char *cfg_check_label_value(const char *s);
+
+/* "500m" -> 500, "2" -> 2000, "0.5" -> 500 */
+int cfg_parse_cpu(const char *s, int64_t *millis);
+/* "128Mi", "1G", "1e3", "129M", "123456" -> bytes */
+int cfg_parse_memory(const char *s, int64_t *bytes);
+
+/* Label selector "a=b,c!=d,e in (f,g),!h,h"; the matched object's labels. */
+struct cfg_selector;
+int cfg_selector_parse(const char *s, struct cfg_selector **out,
+	struct err *err);
+bool cfg_selector_match(const struct cfg_selector *sel,
+	const struct cfg_kvs *labels);
+void cfg_selector_free(struct cfg_selector *sel);
+
+#endif

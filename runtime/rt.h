@@ -1,0 +1,216 @@
+/*
+ * runtime: everything that makes a container.
+ *
+ *  - cgroups (v2, and v1 as found on hybrid hosts, behind one interface);
+ *  - the pod sandbox: network, IPC and UTS namespaces held by bind mounts
+ *    of the ns files under the pod's run dir, so they live without a
+ *    process;
+ *  - the container spec (what picolet decided) saved in the container's run
+ *    dir for the shim;
+ *  - the shim (picolet-shim, runtime/shim_main.c): parent of the workload,
+ *    outside its namespaces; clones it into new PID and mount namespaces
+ *    (joining the pod's net/ipc/uts), where it builds the rootfs (overlayfs,
+ *    /proc, /dev, /sys, binds, pivot_root), drops privileges and execs.
+ *    The shim writes the workload's stdout/stderr into CRI log files and,
+ *    when it ends, its exit record; it survives restarts of picolet.
+ *
+ * Files in a container's run dir (<run>/pods/<uid>/<container>/):
+ *   spec     written by picolet before the shim starts (rt_spec_save)
+ *   state    written by the shim once the workload runs (rt_state_read)
+ *   exit     written by the shim when the workload ended or failed to
+ *            start, just before the shim exits (rt_exit_read)
+ *   rootfs/  mount point, used only inside the container's mount ns
+ *
+ * The shim reports on fd 3 (a pipe to picolet) one line:
+ *   "ok <pid>\n"                       the workload exec'd
+ *   "err <reason>\t<message>\n"        it did not; reason is a Kubernetes
+ *                                      waiting reason (RunContainerError,
+ *                                      CreateContainerError)
+ * then closes it.  It ignores SIGPIPE: picolet may be gone.
+ */
+#ifndef PICOLET_RT_H
+#define PICOLET_RT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/err.h"
+
+/* ---- cgroups ---- */
+
+struct rt_cgroup;
+
+enum rt_cg_mode { RT_CG_V2, RT_CG_V1 };
+
+struct rt_limits {
+	int64_t cpu_limit;	/* millicores, -1: none */
+	int64_t cpu_request;	/* millicores -> weight/shares, -1: default */
+	int64_t mem_limit;	/* bytes, -1: none */
+	int64_t pids;		/* -1: none */
+};
+
+/*
+ * Find the hierarchy (v2 if /sys/fs/cgroup is cgroup2, else the v1
+ * controllers cpu, cpuacct, memory, pids, freezer wherever they are
+ * mounted; a cgroup2 at /sys/fs/cgroup/unified beside them is ignored)
+ * and make <root>/<name> in each.  root == NULL means /sys/fs/cgroup.
+ */
+int rt_cgroup_open(struct rt_cgroup **out, const char *root, const char *name,
+	struct err *err);
+void rt_cgroup_close(struct rt_cgroup *cg);
+enum rt_cg_mode rt_cgroup_mode(const struct rt_cgroup *cg);
+const char *rt_cgroup_mode_name(const struct rt_cgroup *cg); /* v2|v1|hybrid */
+/* mkdir (idempotent) <name>/<rel> in every hierarchy and set the limits. */
+int rt_cgroup_create(struct rt_cgroup *cg, const char *rel,
+	const struct rt_limits *lim, struct err *err);
+/* Directories a process joins (write "0" to <dir>/cgroup.procs);
+ * NULL-terminated, caller frees with strv_free. */
+char **rt_cgroup_dirs(const struct rt_cgroup *cg, const char *rel);
+/* OOM kills recorded in that cgroup so far. */
+int rt_cgroup_oom_kills(const struct rt_cgroup *cg, const char *rel,
+	uint64_t *n);
+/* SIGKILL every process in the cgroup and below (v2 cgroup.kill, else
+ * freeze + kill + thaw). */
+int rt_cgroup_kill(const struct rt_cgroup *cg, const char *rel,
+	struct err *err);
+/* rmdir, children first; -EBUSY while a process remains. */
+int rt_cgroup_remove(const struct rt_cgroup *cg, const char *rel,
+	struct err *err);
+
+/* ---- pod sandbox ---- */
+
+/*
+ * In dir (made if needed) bind-mount fresh namespaces to dir/net, dir/ipc
+ * and dir/uts, with hostname set and loopback up.  host_network: no net
+ * or uts namespace (the pod uses the host's), ipc still made.  Idempotent:
+ * existing ns files are kept.  Runs a short-lived child; returns when done.
+ */
+int rt_sandbox_create(const char *dir, const char *hostname, bool host_network,
+	struct err *err);
+/* Unmount and remove what rt_sandbox_create made; missing parts are fine. */
+int rt_sandbox_destroy(const char *dir, struct err *err);
+
+/* ---- container spec ---- */
+
+struct rt_mount {
+	char *src, *dst;	/* dst inside the container */
+	bool ro;
+};
+
+struct rt_spec {
+	char *id;		/* container id, 64 hex */
+	char *rootfs;		/* mount point of the rootfs (run dir/rootfs) */
+	char **lower;		/* image layer dirs, lowest first */
+	char *upper, *work;	/* writable layer and overlay workdir */
+	char *netns, *ipcns, *utsns;	/* ns files to join; NULL: the host's */
+	char **argv, **env;	/* final, merged as Kubernetes does */
+	char *cwd;		/* "/" when NULL */
+	char *user;		/* image User: "uid[:gid]" or "name[:group]",
+				   resolved in the rootfs's /etc/passwd+group */
+	int64_t uid, gid;	/* runAsUser/Group, override user; -1 unset */
+	uint64_t caps;		/* bounding = permitted = effective */
+	bool no_new_privs;
+	bool readonly_rootfs;
+	bool privileged;	/* all caps, host /dev, /sys rw */
+	char **cgroups;		/* dirs to join before exec */
+	struct rt_mount *mounts;	/* binds: /etc/hosts, volumes, ... */
+	size_t nmounts;
+	char *log_dir;		/* <logs>/<ns>_<pod>_<uid>/<container> */
+	int restart;		/* log file: <log_dir>/<restart>.log */
+	int64_t log_max_size;	/* rotate past this many bytes */
+	int log_max_files;	/* keep this many files, current included */
+};
+
+int rt_spec_save(const struct rt_spec *s, const char *path, struct err *err);
+int rt_spec_load(struct rt_spec *s, const char *path, struct err *err);
+void rt_spec_free(struct rt_spec *s);	/* frees the members */
+
+/* Capabilities: "NET_ADMIN" (no CAP_ prefix, as Kubernetes) -> number. */
+int rt_cap_from_name(const char *name);
+uint64_t rt_caps_default(void);		/* containerd's default set */
+uint64_t rt_caps_all(void);
+
+/* ---- the shim, seen from picolet ---- */
+
+struct rt_shim {
+	pid_t pid;
+	int pidfd;		/* readable when the shim exits */
+	int status_fd;		/* O_NONBLOCK read end: the "ok"/"err" line */
+};
+
+/* fork + exec shim_path with the container's run dir; fds CLOEXEC. */
+int rt_shim_spawn(const char *shim_path, const char *run_dir,
+	struct rt_shim *out, struct err *err);
+
+/* Parse the shim's status line.  Returns 1 for ok (pid set), 0 for err
+ * (reason, msg set), -EINVAL when malformed. */
+int rt_shim_status_parse(const char *line, pid_t *pid, char *reason,
+	size_t rlen, char *msg, size_t mlen);
+
+struct rt_state {
+	pid_t shim_pid;
+	uint64_t shim_start;	/* /proc/<pid>/stat starttime */
+	pid_t pid;		/* the workload, as seen from picolet */
+	uint64_t pid_start;
+	int64_t started_ns;	/* wall clock when it exec'd */
+};
+int rt_state_read(const char *run_dir, struct rt_state *st, struct err *err);
+
+struct rt_exit {
+	int exit_code;		/* 0-255; 128+signal when killed */
+	int signal;		/* 0 when it exited */
+	int64_t started_ns;	/* 0 when it never started */
+	int64_t finished_ns;
+	char reason[64];	/* start failure: waiting reason, else "" */
+	char message[512];	/* start failure message, else "" */
+};
+/* -ENOENT when there is no exit record (yet). */
+int rt_exit_read(const char *run_dir, struct rt_exit *ex, struct err *err);
+
+/* starttime (field 22 of /proc/<pid>/stat), or -ESRCH. */
+int rt_proc_starttime(pid_t pid, uint64_t *start);
+/* pidfd of pid if it still is the process that started at start, else
+ * -ESRCH (gone or reused). */
+int rt_pidfd_open_checked(pid_t pid, uint64_t start);
+
+/* ---- CRI log files ---- */
+
+#define RT_LOG_LINE_MAX 16384
+
+/* The shim's writer: one per container, both streams. */
+struct rt_logw {
+	int dirfd;
+	int fd;
+	int restart;
+	int64_t size, max_size;
+	int max_files;
+	char part[2][RT_LOG_LINE_MAX];	/* unterminated line per stream */
+	size_t partlen[2];
+};
+
+enum rt_stream { RT_STDOUT = 0, RT_STDERR = 1 };
+
+int rt_logw_open(struct rt_logw *w, const char *dir, int restart,
+	int64_t max_size, int max_files, struct err *err);
+/* Lines become "<RFC3339Nano> stdout|stderr F <line>"; a line longer than
+ * RT_LOG_LINE_MAX is split into P records ending with an F record. */
+int rt_logw_write(struct rt_logw *w, enum rt_stream s, const char *data,
+	size_t n);
+/* At EOF: a pending partial line is written as F. */
+int rt_logw_flush(struct rt_logw *w, enum rt_stream s);
+void rt_logw_close(struct rt_logw *w);
+
+/* One CRI record parsed; pointers into line.  -EINVAL when malformed. */
+struct rt_logrec {
+	const char *ts;
+	size_t tslen;
+	enum rt_stream stream;
+	bool partial;
+	const char *msg;
+	size_t msglen;
+};
+int rt_log_parse(const char *line, size_t len, struct rt_logrec *rec);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * store: what lives on disk.
+ *
+ * The image store under <state>/images/ is an OCI image layout:
+ *   oci-layout, index.json           refs (annotation
+ *                                    org.opencontainers.image.ref.name)
+ *   blobs/sha256/<hex>               manifests, configs, layer blobs
+ *   layers/sha256/<diffid-hex>/      each layer unpacked once (lower dirs)
+ *   import/                          drop archives here; picolet imports
+ *   tmp/                             partial work; cleared at open
+ * Everything is written to tmp/ and renamed into place, and index.json is
+ * replaced atomically under an flock, so picoctl and picolet may import
+ * at the same time and power loss leaves no torn file.
+ *
+ * Imports and unpacking are slow: they are called from a child process or
+ * from picoctl, never from the loop.  Lookups are quick (small files).
+ */
+#ifndef PICOLET_STORE_H
+#define PICOLET_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/err.h"
+
+struct store;
+
+int store_open(struct store **out, const char *state_dir, struct err *err);
+void store_close(struct store *s);
+const char *store_import_dir(const struct store *s);
+
+/*
+ * "busybox" -> "docker.io/library/busybox:latest", "a/b@sha256:.." kept,
+ * "localhost:5000/x" -> "localhost:5000/x:latest".  -EINVAL with a reason.
+ */
+int store_ref_normalize(const char *in, char *out, size_t outlen,
+	struct err *err);
+
+/* A resolved image: what a container needs to run it. */
+struct store_image {
+	char *ref;		/* normalized reference */
+	char *digest;		/* manifest digest "sha256:..." */
+	char *id;		/* config digest "sha256:..." */
+	char **layers;		/* unpacked layer dirs, lowest first, NULL-term */
+	size_t nlayers;
+	/* image config */
+	char **entrypoint, **cmd, **env;	/* NULL when absent */
+	char *working_dir, *user;
+	char *os, *arch;
+	int64_t size;		/* sum of compressed layer sizes */
+	int64_t created_ns;	/* from the config, 0 if absent */
+};
+
+/* -ENOENT when the reference (normalized by the call) is not in the store. */
+int store_image_get(struct store *s, const char *ref, struct store_image **out,
+	struct err *err);
+void store_image_free(struct store_image *img);
+/* Every ref in the index; caller frees each and the array. */
+int store_image_list(struct store *s, struct store_image ***out, size_t *n,
+	struct err *err);
+/* Remove a ref from the index (blobs stay until GC). */
+int store_image_remove(struct store *s, const char *ref, struct err *err);
+
+/*
+ * Import an OCI image-layout tarball or a `docker save` archive (plain or
+ * gzip): verify every digest, unpack every layer not yet unpacked, add the
+ * archive's refs to the index.  refs_out (may be NULL) gets the imported
+ * refs, NULL-terminated.  Nothing half-written is left on failure.
+ */
+int store_import(struct store *s, const char *archive, char ***refs_out,
+	struct err *err);
+
+/*
+ * Unpack one layer (tar, gzip or plain, from fd) into dir, which must not
+ * exist yet: whiteouts (.wh.x) and opaque dirs (.wh..wh..opq) become
+ * overlayfs whiteouts (0/0 char devices) and the trusted.overlay.opaque
+ * xattr; hard links, symlinks, device nodes, modes, owners, mtimes and
+ * xattrs kept.  Paths with "..", absolute paths and writes through
+ * symlinks are refused (-EINVAL with the entry's name).  diffid (may be
+ * NULL) gets "sha256:<hex>" of the uncompressed tar.
+ */
+int store_layer_unpack(int fd, const char *dir, char diffid[72],
+	struct err *err);
+
+/* ---- agent state files ---- */
+
+/* temp file in the same dir, write, fsync, rename, fsync the dir. */
+int store_write_atomic(const char *path, const void *data, size_t len,
+	mode_t mode, struct err *err);
+
+#endif
