@@ -188,6 +188,7 @@ struct rt_logw {
 	int max_files;
 	char part[2][RT_LOG_LINE_MAX];	/* unterminated line per stream */
 	size_t partlen[2];
+	uint64_t dropped;	/* bytes lost to write errors (ENOSPC) */
 };
 
 enum rt_stream { RT_STDOUT = 0, RT_STDERR = 1 };
@@ -200,7 +201,15 @@ int rt_logw_write(struct rt_logw *w, enum rt_stream s, const char *data,
 	size_t n);
 /* At EOF: a pending partial line is written as F. */
 int rt_logw_flush(struct rt_logw *w, enum rt_stream s);
+/* Flushes both streams, closes the fds. */
 void rt_logw_close(struct rt_logw *w);
+/*
+ * rt_logw_write and rt_logw_flush never fail for good: a record that
+ * cannot be written (ENOSPC, EIO) is counted in dropped and -errno is
+ * returned, and the writer stays usable.  Rotation renames <restart>.log
+ * to <restart>.log.<YYYYMMDD-HHMMSS> (UTC; ".<N>" appended, N from 1,
+ * when that name exists) and keeps max_files - 1 rotated files.
+ */
 
 /* One CRI record parsed; pointers into line.  -EINVAL when malformed. */
 struct rt_logrec {
