@@ -327,4 +327,54 @@ bool cfg_selector_match(const struct cfg_selector *sel,
 	const struct cfg_kvs *labels);
 void cfg_selector_free(struct cfg_selector *sel);
 
+/* ---- inside cfg/ (and for tests): the pieces the decoders share ---- */
+
+/*
+ * Parse a YAML (or JSON) stream into one tree per document.  Aliases are
+ * refused (billion-laughs safe), depth is capped at CFG_MAX_DEPTH, nodes
+ * at CFG_MAX_NODES.  Errors go to diags with libyaml's problem mark;
+ * returns -EINVAL and no trees when there is one.
+ */
+#define CFG_MAX_DEPTH 64
+#define CFG_MAX_NODES 200000
+int cfg_yaml_parse(const char *data, size_t len, struct cfg_node ***docs,
+	size_t *ndocs, struct cfg_diags *diags);
+void cfg_docs_free(struct cfg_node **docs, size_t n);
+
+void cfg_diags_init(struct cfg_diags *d);
+void cfg_diag_add(struct cfg_diags *d, enum cfg_severity sev, int line,
+	int col, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* Generic Kubernetes quantity: ceil(value * 10^scale); "1.5Ki", 3 -> ... */
+int cfg_parse_quantity(const char *s, int scale, int64_t *out);
+
+/* IANA_SVC_NAME (port names), C-ish env names, capability names. */
+const char *cfg_check_port_name(const char *s);
+const char *cfg_check_env_name(const char *s);
+const char *cfg_check_cap_name(const char *s);
+
+/*
+ * Decode one Pod object.  Takes the tree (on failure too; on success it
+ * becomes (*out)->tree).  path prefixes field paths ("items[2]." in a
+ * List).  -EINVAL when diags got an error.
+ */
+int cfg_pod_decode(struct cfg_node *tree, const char *path,
+	struct cfg_pod **out, struct cfg_diags *diags);
+/* sha256 hex of the canonical form of a subtree (see cfg_pod.spec_hash). */
+void cfg_node_hash(const struct cfg_node *n, char out[65]);
+
+/* Selector requirements, exposed for tests and status output. */
+enum cfg_sel_op { CFG_SEL_EQ, CFG_SEL_NE, CFG_SEL_IN, CFG_SEL_NOTIN,
+	CFG_SEL_EXISTS, CFG_SEL_NOT_EXISTS };
+struct cfg_sel_req {
+	enum cfg_sel_op op;
+	char *key;
+	char **values;			/* NULL-terminated; EQ/NE: one */
+};
+struct cfg_selector {
+	struct cfg_sel_req *reqs;
+	size_t n;
+};
+
 #endif
