@@ -139,6 +139,10 @@ dec_path_idx(char *buf, const char *path, size_t i)
 		buf[DEC_PATH - 1] = '\0';
 }
 
+static void vdiag(struct cfg_diags *, enum cfg_severity,
+    const struct cfg_node *, const char *, const char *, va_list)
+    __attribute__((format(printf, 5, 0)));
+
 static void
 vdiag(struct cfg_diags *d, enum cfg_severity sev, const struct cfg_node *n,
     const char *path, const char *fmt, va_list ap)
