@@ -1,0 +1,389 @@
+/*
+ * rootfs: the container's filesystem, built inside its fresh mount ns by
+ * the child before it drops privileges.  Quirks handled:
+ *  - everything is made rslave first, so nothing we mount propagates back
+ *    to the host even when / is shared (and pivot_root accepts the tree);
+ *  - overlayfs takes its options in one page: a long lowerdir (many
+ *    layers) is written relative to the layers' common parent, with the
+ *    cwd there during the mount;
+ *  - paths inside the image are resolved with openat2(RESOLVE_IN_ROOT),
+ *    so a symlink in an image ("/etc -> /host/etc") cannot send a mount
+ *    outside the rootfs; the mount target is then the O_PATH fd's
+ *    /proc/self/fd link;
+ *  - in a pod's network namespace a fresh sysfs may be refused: then the
+ *    host's /sys is bound read-only instead;
+ *  - pivot_root(".", ".") stacks the old root on the new one; unmounting
+ *    "." then drops it without needing a directory for it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "runtime/container.h"
+
+#define FDPATH_LEN 32
+
+/* Paths a default (unprivileged) container cannot see or write, as in
+ * containerd's default spec. */
+static const char *const masked[] = {
+	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+	"/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+	"/sys/devices/virtual/powercap",
+};
+static const char *const readonly[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+	"/proc/sysrq-trigger",
+};
+
+static const struct {
+	const char *name;
+	unsigned maj, min;
+} devs[] = {
+	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static const struct {
+	const char *name, *target;
+} links[] = {
+	{ "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+	{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+	{ "ptmx", "pts/ptmx" }, { "core", "/proc/kcore" },
+};
+
+static int
+resolve(int rootfd, const char *path, int flags)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+static void
+fdpath(char *buf, int fd)
+{
+	snprintf(buf, FDPATH_LEN, "/proc/self/fd/%d", fd);
+}
+
+/* An O_PATH fd for path inside the root, made (dir or empty file) when
+ * missing, parents included. */
+static int
+target(int rootfd, const char *path, bool dir, struct err *err)
+{
+	char p[PATH_MAX], *slash;
+	size_t i, len = strlen(path);
+	int fd, pfd;
+
+	if (len == 0 || len >= sizeof(p))
+		return err_setx(err, EINVAL, "mount target \"%s\": bad path",
+		    path);
+	memcpy(p, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		fd = resolve(rootfd, p, O_PATH);
+		if (fd < 0 && errno == ENOENT) {
+			slash = strrchr(p, '/');
+			*slash = '\0';
+			pfd = resolve(rootfd, slash == p ? "/" : p, O_PATH);
+			*slash = '/';
+			if (pfd < 0)
+				return err_set(err, errno, "open %s", p);
+			if (i < len || dir)
+				fd = mkdirat(pfd, slash + 1, 0755);
+			else
+				fd = openat(pfd, slash + 1, O_CREAT | O_WRONLY |
+				    O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (fd < 0 && errno != EEXIST) {
+				close(pfd);
+				return err_set(err, errno, "create %s", p);
+			}
+			if (fd > 0)
+				close(fd);
+			close(pfd);
+			fd = resolve(rootfd, p, O_PATH);
+		}
+		if (fd < 0)
+			return err_set(err, errno, "open %s", p);
+		if (i == len)
+			return fd;
+		close(fd);
+		p[i] = '/';
+	}
+	return -EINVAL;
+}
+
+static int
+mnt(const char *src, const char *dst, const char *type, unsigned long fl,
+	const char *data, const char *what, struct err *err)
+{
+	if (mount(src, dst, type, fl, data) < 0)
+		return err_set(err, errno, "mount %s on %s",
+		    src != NULL ? src : "(remount)", what);
+	return 0;
+}
+
+/* Mount on path inside the root (made if missing). */
+static int
+mnt_in(int rootfd, const char *src, const char *path, const char *type,
+	unsigned long fl, const char *data, bool dir, struct err *err)
+{
+	char fp[FDPATH_LEN];
+	int fd, r;
+
+	fd = target(rootfd, path, dir, err);
+	if (fd < 0)
+		return fd;
+	fdpath(fp, fd);
+	r = mnt(src, fp, type, fl, data, path, err);
+	if (r == 0 && (fl & MS_BIND) && (fl & MS_RDONLY))
+		r = mnt(NULL, fp, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+		    (fl & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL, path, err);
+	close(fd);
+	return r;
+}
+
+/* Longest common directory prefix of the layers, "" when none. */
+static size_t
+common_dir(char **lower)
+{
+	size_t n, i, j;
+
+	n = strlen(lower[0]);
+	for (i = 1; lower[i] != NULL; i++) {
+		for (j = 0; j < n && lower[i][j] == lower[0][j]; j++)
+			;
+		n = j;
+	}
+	while (n > 0 && lower[0][n - 1] != '/')
+		n--;
+	return n;
+}
+
+static void
+overlay_opts(struct buf *b, const struct rt_spec *s, size_t skip)
+{
+	size_t i, n = strv_len(s->lower);
+
+	buf_reset(b);
+	buf_puts(b, "lowerdir=");
+	for (i = n; i-- > 0;) {
+		buf_puts(b, s->lower[i] + skip);
+		if (i > 0)
+			buf_puts(b, ":");
+	}
+	buf_printf(b, ",upperdir=%s,workdir=%s", s->upper, s->work);
+}
+
+static int
+mount_overlay(const struct rt_spec *s, struct err *err)
+{
+	char dir[PATH_MAX];
+	struct buf b;
+	size_t skip = 0;
+	int r;
+
+	if (s->lower == NULL || s->lower[0] == NULL)
+		return err_setx(err, EINVAL, "mount overlay on %s: no layers",
+		    s->rootfs);
+	if (s->upper == NULL || s->work == NULL)
+		return err_setx(err, EINVAL, "mount overlay on %s: no upper dir",
+		    s->rootfs);
+	buf_init(&b, 1 << 20);
+	overlay_opts(&b, s, 0);
+	if (b.len >= (size_t)getpagesize() - 1) {
+		skip = common_dir(s->lower);
+		if (skip == 0 || skip >= sizeof(dir)) {
+			buf_free(&b);
+			return err_setx(err, E2BIG, "mount overlay on %s: "
+			    "lowerdir too long", s->rootfs);
+		}
+		memcpy(dir, s->lower[0], skip);
+		dir[skip] = '\0';
+		if (chdir(dir) < 0) {
+			buf_free(&b);
+			return err_set(err, errno, "chdir %s", dir);
+		}
+		overlay_opts(&b, s, skip);
+	}
+	r = mnt("overlay", s->rootfs, "overlay", 0, b.p, s->rootfs, err);
+	buf_free(&b);
+	if (skip > 0 && chdir("/") < 0 && r == 0)
+		r = err_set(err, errno, "chdir /");
+	return r;
+}
+
+static int
+mount_dev(int rootfd, bool privileged, struct err *err)
+{
+	size_t i;
+	int r, devfd;
+
+	if (privileged)
+		return mnt_in(rootfd, "/dev", "/dev", NULL, MS_BIND | MS_REC,
+		    NULL, true, err);
+	r = mnt_in(rootfd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+	    "mode=755,size=65536k", true, err);
+	if (r < 0)
+		return r;
+	/* Ours now: a fresh tmpfs holds no symlinks to follow. */
+	devfd = resolve(rootfd, "/dev", O_PATH | O_DIRECTORY);
+	if (devfd < 0)
+		return err_set(err, errno, "open /dev");
+	for (i = 0; i < ARRAY_SIZE(devs) && r == 0; i++) {
+		if (mknodat(devfd, devs[i].name, S_IFCHR | 0666,
+		    makedev(devs[i].maj, devs[i].min)) < 0 ||
+		    fchmodat(devfd, devs[i].name, 0666, 0) < 0)
+			r = err_set(err, errno, "mknod /dev/%s", devs[i].name);
+	}
+	for (i = 0; i < ARRAY_SIZE(links) && r == 0; i++)
+		if (symlinkat(links[i].target, devfd, links[i].name) < 0)
+			r = err_set(err, errno, "symlink /dev/%s", links[i].name);
+	close(devfd);
+	if (r == 0)
+		r = mnt_in(rootfd, "devpts", "/dev/pts", "devpts",
+		    MS_NOSUID | MS_NOEXEC,
+		    "newinstance,ptmxmode=0666,mode=0620,gid=5", true, err);
+	if (r == 0)
+		r = mnt_in(rootfd, "shm", "/dev/shm", "tmpfs",
+		    MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
+		    true, err);
+	if (r == 0)
+		r = mnt_in(rootfd, "mqueue", "/dev/mqueue", "mqueue",
+		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true, err);
+	return r;
+}
+
+static int
+mount_sys(int rootfd, bool privileged, struct err *err)
+{
+	unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	int r;
+
+	if (!privileged)
+		fl |= MS_RDONLY;
+	r = mnt_in(rootfd, "sysfs", "/sys", "sysfs", fl, NULL, true, err);
+	if (r == -EPERM || r == -EBUSY)
+		r = mnt_in(rootfd, "/sys", "/sys", NULL, MS_BIND | MS_REC | fl,
+		    NULL, true, err);
+	return r;
+}
+
+static int
+mask_paths(int rootfd, struct err *err)
+{
+	char fp[FDPATH_LEN];
+	struct stat st;
+	size_t i;
+	int fd, r = 0;
+
+	for (i = 0; i < ARRAY_SIZE(masked) && r == 0; i++) {
+		fd = resolve(rootfd, masked[i], O_PATH);
+		if (fd < 0)
+			continue;	/* not in this kernel */
+		fdpath(fp, fd);
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+			r = mnt("tmpfs", fp, "tmpfs", MS_RDONLY, "size=0",
+			    masked[i], err);
+		else
+			r = mnt("/dev/null", fp, NULL, MS_BIND, NULL, masked[i],
+			    err);
+		close(fd);
+	}
+	for (i = 0; i < ARRAY_SIZE(readonly) && r == 0; i++) {
+		fd = resolve(rootfd, readonly[i], O_PATH);
+		if (fd < 0)
+			continue;
+		fdpath(fp, fd);
+		r = mnt(fp, fp, NULL, MS_BIND | MS_REC, NULL, readonly[i], err);
+		if (r == 0)
+			r = mnt(NULL, fp, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+			    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, readonly[i],
+			    err);
+		close(fd);
+	}
+	return r;
+}
+
+static int
+mount_binds(int rootfd, const struct rt_spec *s, struct err *err)
+{
+	struct stat st;
+	unsigned long fl;
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->nmounts; i++) {
+		if (stat(s->mounts[i].src, &st) < 0)
+			return err_set(err, errno, "mount %s on %s: stat",
+			    s->mounts[i].src, s->mounts[i].dst);
+		fl = MS_BIND | MS_REC | (s->mounts[i].ro ? MS_RDONLY : 0);
+		r = mnt_in(rootfd, s->mounts[i].src, s->mounts[i].dst, NULL, fl,
+		    NULL, S_ISDIR(st.st_mode), err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+pivot(const char *rootfs, struct err *err)
+{
+	if (chdir(rootfs) < 0)
+		return err_set(err, errno, "chdir %s", rootfs);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return err_set(err, errno, "pivot_root %s", rootfs);
+	if (umount2(".", MNT_DETACH) < 0)
+		return err_set(err, errno, "umount old root");
+	if (chdir("/") < 0)
+		return err_set(err, errno, "chdir /");
+	return 0;
+}
+
+int
+rt_rootfs_setup(const struct rt_spec *s, struct err *err)
+{
+	int rootfd, r;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return err_set(err, errno, "make / rslave");
+	r = mount_overlay(s, err);
+	if (r < 0)
+		return r;
+	rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_set(err, errno, "open %s", s->rootfs);
+	r = mnt_in(rootfd, "proc", "/proc", "proc",
+	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true, err);
+	if (r == 0)
+		r = mount_dev(rootfd, s->privileged, err);
+	if (r == 0)
+		r = mount_sys(rootfd, s->privileged, err);
+	if (r == 0)
+		r = mount_binds(rootfd, s, err);
+	if (r == 0 && !s->privileged)
+		r = mask_paths(rootfd, err);
+	close(rootfd);
+	if (r == 0)
+		r = pivot(s->rootfs, err);
+	if (r == 0 && s->readonly_rootfs && mount(NULL, "/", NULL,
+	    MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		r = err_set(err, errno, "remount / read-only");
+	return r;
+}

@@ -1,0 +1,240 @@
+/*
+ * picolet-shim <run_dir>: one per container; the workload's parent,
+ * outside its namespaces.  fd 3 is the status pipe to picolet; 0-2 are
+ * /dev/null.  It forks the workload after unshare(CLONE_NEWPID), so the
+ * workload is PID 1 of its own pid ns and the shim stays in the host's.
+ * The child reports a setup or exec failure over a SEQPACKET socket (one
+ * message, CLOEXEC, so a successful exec reads as EOF).  Then the shim
+ * copies the two output pipes into the CRI log until both reach EOF and
+ * the workload is reaped: when PID 1 of a pid ns dies the kernel kills
+ * the rest of it, so orphans holding the pipes do not keep us waiting.
+ * SIGPIPE, SIGINT and SIGHUP are ignored: picolet (the reader of fd 3)
+ * may be gone or restarting, and the exit record must still be written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "runtime/container.h"
+
+#define STATUS_FD 3
+
+struct shim {
+	const char *run;
+	struct rt_spec spec;
+	struct rt_logw log;
+	pid_t pid;
+	int out, errp, sig;
+	int64_t started_ns;
+};
+
+static void
+status_line(const char *line)
+{
+	(void)!write(STATUS_FD, line, strlen(line));
+	close(STATUS_FD);
+}
+
+/* The workload never ran: tell picolet, leave the record, exit. */
+static void __attribute__((noreturn))
+not_started(const char *run, const char *reason, const char *msg)
+{
+	char line[RT_SYNC_MAX + 128];
+	struct rt_exit ex;
+	struct err e;
+	size_t i;
+
+	memset(&ex, 0, sizeof(ex));
+	snprintf(ex.reason, sizeof(ex.reason), "%s", reason);
+	snprintf(ex.message, sizeof(ex.message), "%s", msg);
+	for (i = 0; ex.message[i] != '\0'; i++)
+		if (ex.message[i] == '\n' || ex.message[i] == '\t')
+			ex.message[i] = ' ';
+	ex.exit_code = 128;
+	ex.finished_ns = time_now_ns();
+	snprintf(line, sizeof(line), "err %s\t%s\n", ex.reason, ex.message);
+	/* The record first: when picolet reads the line it may look. */
+	rt_exit_write(run, &ex, &e);
+	status_line(line);
+	_exit(1);
+}
+
+/* Fork the workload; returns its message (kind + text), "" on exec. */
+static int
+start(struct shim *sh, char *msg, size_t mlen, struct err *err)
+{
+	int out[2], errp[2], sp[2];
+	ssize_t n;
+
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		return err_set(err, errno, "pipe");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return err_set(err, errno, "socketpair");
+	if (unshare(CLONE_NEWPID) < 0)
+		return err_set(err, errno, "unshare pid namespace");
+	sh->pid = fork();
+	if (sh->pid < 0)
+		return err_set(err, errno, "fork");
+	if (sh->pid == 0) {
+		close(out[0]);
+		close(errp[0]);
+		close(sp[0]);
+		rt_container_child(&sh->spec, out[1], errp[1], sp[1]);
+	}
+	close(out[1]);
+	close(errp[1]);
+	close(sp[1]);
+	sh->out = out[0];
+	sh->errp = errp[0];
+	do
+		n = recv(sp[0], msg, mlen - 1, 0);
+	while (n < 0 && errno == EINTR);
+	sh->started_ns = time_now_ns();
+	close(sp[0]);
+	msg[n > 0 ? n : 0] = '\0';
+	return 0;
+}
+
+static void
+drain(struct shim *sh, int *fd, enum rt_stream st)
+{
+	static char buf[16384];
+	ssize_t n;
+
+	n = read(*fd, buf, sizeof(buf));
+	if (n > 0) {
+		rt_logw_write(&sh->log, st, buf, (size_t)n);
+		return;
+	}
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	rt_logw_flush(&sh->log, st);
+	close(*fd);
+	*fd = -1;
+}
+
+/* Copy output until both pipes end and the workload is reaped. */
+static int
+run(struct shim *sh)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pf[3];
+	int status = 0;
+	bool reaped = false;
+	pid_t p;
+
+	while (!reaped || sh->out >= 0 || sh->errp >= 0) {
+		pf[0] = (struct pollfd){ .fd = sh->out, .events = POLLIN };
+		pf[1] = (struct pollfd){ .fd = sh->errp, .events = POLLIN };
+		pf[2] = (struct pollfd){ .fd = reaped ? -1 : sh->sig,
+		    .events = POLLIN };
+		if (poll(pf, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[0].revents)
+			drain(sh, &sh->out, RT_STDOUT);
+		if (pf[1].revents)
+			drain(sh, &sh->errp, RT_STDERR);
+		if (pf[2].revents) {
+			(void)!read(sh->sig, &si, sizeof(si));
+			while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+				if (p == sh->pid)
+					reaped = true;
+		}
+	}
+	return status;
+}
+
+static void
+finish(struct shim *sh, int status)
+{
+	struct rt_exit ex;
+	struct err e;
+
+	memset(&ex, 0, sizeof(ex));
+	if (WIFSIGNALED(status)) {
+		ex.signal = WTERMSIG(status);
+		ex.exit_code = 128 + ex.signal;
+	} else {
+		ex.exit_code = WEXITSTATUS(status);
+	}
+	ex.started_ns = sh->started_ns;
+	ex.finished_ns = time_now_ns();
+	rt_exit_write(sh->run, &ex, &e);
+}
+
+static int
+save_state(struct shim *sh, struct err *err)
+{
+	struct rt_state st;
+
+	memset(&st, 0, sizeof(st));
+	st.shim_pid = getpid();
+	st.pid = sh->pid;
+	st.started_ns = sh->started_ns;
+	rt_proc_starttime(st.shim_pid, &st.shim_start);
+	rt_proc_starttime(st.pid, &st.pid_start);
+	return rt_state_write(sh->run, &st, err);
+}
+
+int
+main(int argc, char **argv)
+{
+	char path[4096], msg[RT_SYNC_MAX + 1], line[32];
+	struct shim sh;
+	struct err e;
+	sigset_t chld;
+
+	if (argc != 2)
+		return 2;
+	/* Nothing but the status line goes to the workload's fd 3. */
+	fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	memset(&sh, 0, sizeof(sh));
+	sh.run = argv[1];
+	if (snprintf(path, sizeof(path), "%s/spec", sh.run) >=
+	    (int)sizeof(path))
+		not_started(sh.run, "CreateContainerError", "run dir too long");
+	if (rt_spec_load(&sh.spec, path, &e) < 0 ||
+	    rt_logw_open(&sh.log, sh.spec.log_dir, sh.spec.restart,
+	    sh.spec.log_max_size, sh.spec.log_max_files, &e) < 0)
+		not_started(sh.run, "CreateContainerError", e.msg);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sh.sig = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sh.sig < 0)
+		not_started(sh.run, "CreateContainerError", "signalfd failed");
+	if (start(&sh, msg, sizeof(msg), &e) < 0)
+		not_started(sh.run, "CreateContainerError", e.msg);
+	if (msg[0] != '\0') {
+		waitpid(sh.pid, NULL, 0);
+		not_started(sh.run, msg[0] == RT_SYNC_RUN ?
+		    "RunContainerError" : "CreateContainerError", msg + 1);
+	}
+	if (save_state(&sh, &e) < 0) {
+		/* Without state a restarted picolet cannot adopt it. */
+		kill(sh.pid, SIGKILL);
+		waitpid(sh.pid, NULL, 0);
+		not_started(sh.run, "CreateContainerError", e.msg);
+	}
+	snprintf(line, sizeof(line), "ok %d\n", (int)sh.pid);
+	status_line(line);
+	finish(&sh, run(&sh));
+	rt_logw_close(&sh.log);
+	return 0;
+}
