@@ -1,0 +1,110 @@
+#!/bin/bash
+# picoctl logs: whole log, stderr, --tail, --timestamps, -c, -f streaming new
+# lines, -p after a restart; the CRI files on disk.
+. "$(dirname "$0")/lib.sh"
+
+case_logs() {
+	pod_yaml talk 'for i in 1 2 3 4 5; do echo line$i; done
+echo oops >&2
+i=0
+while :; do i=$((i + 1)); echo tick$i; sleep 0.5; done' Always 1 | put_manifest talk.yaml
+	wait_for 'pctl logs talk | grep -qx tick1' 10 "tick1 in the logs" || return 1
+	local out
+	out=$(pctl logs talk)
+	assert_eq "$(printf '%s\n' "$out" | head -n 6 | tr '\n' ' ')" \
+	    "line1 line2 line3 line4 line5 oops " "first lines (stdout and stderr)" || return 1
+	out=$(pctl logs talk -c main | head -n 1)
+	assert_eq "$out" line1 "logs -c main" || return 1
+	if pctl logs talk -c nosuch >/dev/null 2>&1; then
+		fail "logs -c nosuch succeeded"
+		return 1
+	fi
+}
+
+case_tail() {
+	local out n last
+	out=$(pctl logs talk --tail 2)
+	n=$(printf '%s\n' "$out" | wc -l)
+	assert_eq "$n" 2 "lines from --tail 2" || return 1
+	assert_match "$(printf '%s\n' "$out" | tail -n 1)" '^tick[0-9]+$' "last line" || return 1
+	last=$(printf '%s\n' "$out" | tail -n 1)
+	local prev=tick$((${last#tick} - 1))
+	assert_eq "$(printf '%s\n' "$out" | head -n 1)" "$prev" "--tail 2 gives consecutive last lines" || return 1
+	out=$(pctl logs talk --tail 0)
+	assert_eq "$out" "" "--tail 0" || return 1
+}
+
+case_timestamps() {
+	local out
+	out=$(pctl logs talk --timestamps | head -n 2)
+	assert_match "$(printf '%s\n' "$out" | head -n 1)" \
+	    '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}) line1$' \
+	    "--timestamps line" || return 1
+}
+
+case_follow() {
+	local out=$T/follow.out n
+	pctl logs talk -f >"$out" 2>&1 &
+	local fpid=$!
+	BG_PIDS+=($fpid)
+	wait_for 'grep -q "^tick[0-9]" "$out"' 5 "-f prints the existing log" || return 1
+	n=$(grep '^tick' "$out" | tail -n 1)
+	n=${n#tick}
+	# Lines written after -f started must arrive while it runs.
+	wait_for 'grep -qx "tick$((n + 3))" "$out"' 6 "-f streams new lines (tick$((n + 3)))" ||
+	    { tail -n 5 "$out" | sed 's/^/#     /'; return 1; }
+	alive "$fpid" || fail "logs -f exited while the container runs" || return 1
+	kill "$fpid" 2>/dev/null
+	wait "$fpid" 2>/dev/null
+	# No line twice, none missing.
+	local dups
+	dups=$(grep '^tick' "$out" | sort | uniq -d | head -n 3)
+	[ -z "$dups" ] || fail "-f printed lines twice: $dups" || return 1
+}
+
+case_cri_files() {
+	local uid f bad
+	uid=$(pod_uid talk)
+	f=$T/logs/default_talk_$uid/main/0.log
+	[ -f "$f" ] || fail "no $f" || return 1
+	bad=$(grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}) (stdout|stderr) [FP] ' "$f" | head -n 3)
+	[ -z "$bad" ] || fail "lines not in CRI format: $bad" || return 1
+	grep -Eq ' stderr F oops$' "$f" || fail "stderr line 'oops' not in $f" || return 1
+	grep -Eq ' stdout F line1$' "$f" || fail "stdout line 'line1' not in $f" || return 1
+	rm_manifest talk.yaml
+	wait_for 'pod_gone talk' 10 "talk gone" || return 1
+}
+
+case_previous() {
+	# Each run prints a different line (the run's start time), lives 1 s
+	# and fails; the first restart is immediate.
+	pod_yaml flap 'echo "run $(cat /proc/uptime)"
+sleep 1
+exit 1' Always 1 | put_manifest flap.yaml
+	wait_for '[ "$(pod_restarts flap)" -ge 1 ] && pctl logs flap | grep -q "^run "' 15 \
+	    "flap restarted and logging" || return 1
+	local cur prev uid n
+	uid=$(pod_uid flap)
+	n=$(pod_restarts flap)
+	cur=$(pctl logs flap)
+	prev=$(pctl logs flap -p)
+	note "restartCount $n; current: '$cur'; previous: '$prev'"
+	assert_match "$prev" '^run [0-9.]+ [0-9.]+$' "logs -p" || return 1
+	assert_match "$cur" '^run [0-9.]+ [0-9.]+$' "logs" || return 1
+	assert_ne "$prev" "$cur" "logs -p differs from the current run" || return 1
+	local d=$T/logs/default_flap_$uid/main
+	[ -f "$d/0.log" ] && [ -f "$d/1.log" ] ||
+	    fail "want 0.log and 1.log in $d, have: $(ls "$d" 2>&1 | tr '\n' ' ')" || return 1
+	rm_manifest flap.yaml
+	wait_for 'pod_gone flap' 10 "flap gone" || return 1
+}
+
+import_busybox || { not_ok "import busybox"; done_testing; }
+start_picolet || { not_ok "picolet starts"; done_testing; }
+run_case "logs: stdout and stderr, -c" case_logs
+run_case "logs --tail" case_tail
+run_case "logs --timestamps" case_timestamps
+run_case "logs -f streams new lines" case_follow
+run_case "CRI log files on disk" case_cri_files
+run_case "logs -p after a restart" case_previous
+done_testing
