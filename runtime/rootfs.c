@@ -139,6 +139,23 @@ mnt(const char *src, const char *dst, const char *type, unsigned long fl,
 	return 0;
 }
 
+/* The fd taken before a bind names the mount below it: look again. */
+static int
+remount_ro(int rootfd, const char *path, unsigned long fl, struct err *err)
+{
+	char fp[FDPATH_LEN];
+	int fd, r;
+
+	fd = resolve(rootfd, path, O_PATH);
+	if (fd < 0)
+		return err_set(err, errno, "open %s", path);
+	fdpath(fp, fd);
+	r = mnt(NULL, fp, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+	    (fl & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL, path, err);
+	close(fd);
+	return r;
+}
+
 /* Mount on path inside the root (made if missing). */
 static int
 mnt_in(int rootfd, const char *src, const char *path, const char *type,
@@ -152,10 +169,9 @@ mnt_in(int rootfd, const char *src, const char *path, const char *type,
 		return fd;
 	fdpath(fp, fd);
 	r = mnt(src, fp, type, fl, data, path, err);
-	if (r == 0 && (fl & MS_BIND) && (fl & MS_RDONLY))
-		r = mnt(NULL, fp, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
-		    (fl & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL, path, err);
 	close(fd);
+	if (r == 0 && (fl & MS_BIND) && (fl & MS_RDONLY))
+		r = remount_ro(rootfd, path, fl, err);
 	return r;
 }
 
@@ -312,11 +328,10 @@ mask_paths(int rootfd, struct err *err)
 			continue;
 		fdpath(fp, fd);
 		r = mnt(fp, fp, NULL, MS_BIND | MS_REC, NULL, readonly[i], err);
-		if (r == 0)
-			r = mnt(NULL, fp, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
-			    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, readonly[i],
-			    err);
 		close(fd);
+		if (r == 0)
+			r = remount_ro(rootfd, readonly[i], MS_NOSUID | MS_NODEV |
+			    MS_NOEXEC, err);
 	}
 	return r;
 }
