@@ -28,6 +28,10 @@ endif
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla
+# Paths come from the config, which bounds their length; gcc's guesses
+# about snprintf truncation into PATH_MAX buffers are noise there.
+WARN      += $(shell $(CC) -Werror -Wno-format-truncation -E -x c /dev/null \
+               >/dev/null 2>&1 && echo -Wno-format-truncation)
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 $(WARN) -D_GNU_SOURCE -DPICOLET_VERSION='"$(VERSION)"' \
              -I. -fno-strict-aliasing -fstack-protector-strong

@@ -1,0 +1,235 @@
+/*
+ * agent: desired state against running pods.  agent_sync walks the
+ * manifests in the order they were first seen (so the earlier file wins
+ * a duplicate), and for every pod object: starts it, keeps it (labels and
+ * annotations alone changed), or replaces it (spec changed: stop, then
+ * start the new one); pods no manifest wants are stopped.  Dead pods are
+ * freed from the loop's prepare step, never inside their own callbacks.
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "core/log.h"
+#include "lib/json.h"
+#include "lib/util.h"
+
+void
+agent_event(struct agent *a, struct pod *p, const char *field, bool warning,
+    const char *reason, const char *fmt, ...)
+{
+	char msg[512], fp[96] = "";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (field != NULL)
+		snprintf(fp, sizeof(fp), "spec.containers{%s}", field);
+	events_add(&a->events, warning, "Pod", p->ns, p->name, p->uid, fp,
+	    reason, "%s", msg);
+	if (warning)
+		log_warn("pod %s/%s: %s: %s", p->ns, p->name, reason, msg);
+	else
+		log_info("pod %s/%s: %s: %s", p->ns, p->name, reason, msg);
+}
+
+struct want {
+	struct podspec *ps;
+	struct mfile *f;
+	int line;
+};
+
+/* The winning object for ns/name among the manifests, or NULL. */
+static struct want *
+want_find(struct want *w, size_t n, const char *ns, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(w[i].ps->cfg->meta.namespace, ns) == 0 &&
+		    strcmp(w[i].ps->cfg->meta.name, name) == 0)
+			return &w[i];
+	return NULL;
+}
+
+/* Every pod object of every good file, first definition wins. */
+static struct want *
+collect(struct agent *a, size_t *np)
+{
+	struct want *w = NULL, *dup;
+	struct mfile *f;
+	size_t i, n = 0;
+
+	TAILQ_FOREACH(f, &a->mdir.files, entry) {
+		f->dup[0] = '\0';
+		for (i = 0; i < f->nobjs; i++) {
+			struct podspec *ps = f->specs[i];
+
+			if (ps == NULL)
+				continue;
+			dup = want_find(w, n, ps->cfg->meta.namespace,
+			    ps->cfg->meta.name);
+			if (dup != NULL) {
+				snprintf(f->dup, sizeof(f->dup), "pod %s/%s "
+				    "is already defined in %s",
+				    ps->cfg->meta.namespace,
+				    ps->cfg->meta.name, dup->f->name);
+				f->dup_line = f->objs[i].line;
+				log_error("manifest %s:%d: %s", f->name,
+				    f->dup_line, f->dup);
+				continue;
+			}
+			w = xrealloc(w, (n + 1) * sizeof(*w));
+			w[n].ps = ps;
+			w[n].f = f;
+			w[n].line = f->objs[i].line;
+			n++;
+		}
+	}
+	*np = n;
+	return w;
+}
+
+struct podspec *
+agent_desired(struct agent *a, const char *ns, const char *name)
+{
+	struct podspec *ps = NULL;
+	struct want *w, *hit;
+	size_t n;
+
+	w = collect(a, &n);
+	if ((hit = want_find(w, n, ns, name)) != NULL)
+		ps = hit->ps;
+	free(w);
+	return ps;
+}
+
+void
+agent_sync(struct agent *a)
+{
+	struct pod *p, *tmp;
+	struct want *w;
+	size_t i, n;
+
+	if (!a->ready)
+		return;
+	w = collect(a, &n);
+	if (a->stopping)
+		n = 0;
+	TAILQ_FOREACH_SAFE(p, &a->pods, entry, tmp) {
+		struct want *hit;
+
+		if (p->dead)
+			continue;
+		hit = want_find(w, n, p->ns, p->name);
+		if (hit == NULL) {
+			podspec_unref(p->next);
+			p->next = NULL;
+			pod_terminate(p, "its manifest is gone");
+		} else if (p->deletion_ns != 0 || p->spec == NULL ||
+		    strcmp(p->spec_hash, hit->ps->cfg->spec_hash) != 0) {
+			/* Replace: the new one starts when this one is gone. */
+			if (p->next != hit->ps) {
+				podspec_unref(p->next);
+				p->next = podspec_ref(hit->ps);
+			}
+			pod_terminate(p, "its spec changed");
+		} else if (p->ps != hit->ps) {
+			pod_update_meta(p, hit->ps);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const struct cfg_pod *s = w[i].ps->cfg;
+
+		if (pod_find(a, s->meta.namespace, s->meta.name) != NULL)
+			continue;
+		pod_start(pod_new(a, w[i].ps, NULL));
+	}
+	free(w);
+}
+
+void
+agent_images_changed(struct agent *a)
+{
+	struct pod *p;
+
+	TAILQ_FOREACH(p, &a->pods, entry)
+		if (!p->dead && p->deletion_ns == 0)
+			pod_images_changed(p);
+}
+
+/* Free dead pods before the loop sleeps. */
+static void
+reap(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct agent *a = container_of(w, struct agent, reap);
+	struct pod *p, *tmp;
+
+	TAILQ_FOREACH_SAFE(p, &a->pods, entry, tmp) {
+		if (!p->dead)
+			continue;
+		TAILQ_REMOVE(&a->pods, p, entry);
+		pod_free(p);
+	}
+}
+
+void
+agent_reap_start(struct agent *a)
+{
+	ev_prepare_init(&a->reap, reap);
+	ev_prepare_start(a->loop, &a->reap);
+}
+
+/*
+ * At start, before the first sync: pods in the run dir whose manifest
+ * still says the same are adopted as they run; the others are adopted as
+ * orphans and stopped (a changed one is then replaced by agent_sync).
+ */
+int
+adopt_all(struct agent *a)
+{
+	char dir[4096], path[8400];
+	struct dirent *de;
+	struct pod *p;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/pods", a->conf.run);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		struct podspec *ps;
+		struct json *st = NULL;
+		const char *ns, *name, *hash;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (pod_state_read(path, &st, NULL) < 0) {
+			log_warn("%s: no pod state; removing", path);
+			(void)rm_rf(path, NULL);
+			continue;
+		}
+		ns = json_get_str(st, "namespace");
+		name = json_get_str(st, "name");
+		hash = json_get_str(st, "specHash");
+		ps = (ns && name) ? agent_desired(a, ns, name) : NULL;
+		if (ps != NULL && (hash == NULL ||
+		    strcmp(hash, ps->cfg->spec_hash) != 0 ||
+		    pod_find(a, ns, name) != NULL))
+			ps = NULL;
+		json_free(st);
+		p = pod_adopt(a, path, ps);
+		if (p == NULL)
+			continue;
+		n++;
+		if (ps == NULL)
+			pod_terminate(p, "its manifest is gone or changed");
+	}
+	closedir(d);
+	return n;
+}

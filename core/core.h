@@ -1,0 +1,313 @@
+/*
+ * core: the loop and the object model.  One agent owns everything: the
+ * manifest files and the objects they hold, the pods made from them, the
+ * event ring, the HTTP endpoint.  Library folders (cfg, store, runtime,
+ * net) never call back into core except through callbacks registered here.
+ *
+ * Ownership: struct agent owns its lists; a pod owns its containers; a
+ * manifest file owns its last good objects.  Nothing is freed inside its
+ * own watcher callback: objects are marked dead and freed from the loop's
+ * prepare step (agent_reap).
+ */
+#ifndef PICOLET_CORE_H
+#define PICOLET_CORE_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "cfg/cfg.h"
+#include "lib/buf.h"
+#include "runtime/rt.h"
+
+#ifndef TAILQ_FOREACH_SAFE	/* glibc's sys/queue.h lacks it */
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+struct agent;
+struct pod;
+
+/* ---- events: a bounded ring of Kubernetes-style Events ---- */
+
+#define EVENTS_MAX 512
+
+struct event {
+	uint64_t seq;
+	bool warning;
+	char kind[16];			/* Pod, Manifest */
+	char ns[64], name[254], uid[40];
+	char field[96];			/* spec.containers{name} or "" */
+	char reason[48];
+	char message[512];
+	int count;
+	int64_t first_ns, last_ns;
+};
+
+struct events {
+	struct event ring[EVENTS_MAX];
+	size_t head, n;			/* oldest at head */
+	uint64_t seq;
+};
+
+void events_add(struct events *ev, bool warning, const char *kind,
+	const char *ns, const char *name, const char *uid, const char *field,
+	const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 9, 10)));
+const struct event *events_at(const struct events *ev, size_t i);
+
+/* ---- jobs: slow work in a child process, completion as an event ---- */
+
+struct job;
+typedef int (*job_fn)(void *arg, struct err *err);
+/* status: what fn returned (or -EINTR when killed); msg: its err. */
+typedef void (*job_done_fn)(void *arg, int status, const char *msg);
+int job_run(struct agent *a, job_fn fn, job_done_fn done, void *arg,
+	struct err *err);
+
+/* ---- back-off: kubelet's per-container restart back-off ---- */
+
+#define BACKOFF_INITIAL_NS (10LL * 1000000000)
+#define BACKOFF_MAX_NS (300LL * 1000000000)
+
+struct backoff {
+	int64_t delay;			/* 0: no entry */
+	int64_t last;			/* when the last restart was allowed */
+};
+
+/* ns to wait before restarting a container that finished at finished_ns,
+ * 0 when it may restart now (then backoff_next must be called). */
+int64_t backoff_wait(const struct backoff *b, int64_t now, int64_t finished);
+void backoff_next(struct backoff *b, int64_t now, int64_t finished);
+
+/* ---- pod specs: shared by manifest files and pods, counted ---- */
+
+struct podspec {
+	int refs;
+	struct cfg_pod *cfg;
+};
+
+struct podspec *podspec_new(struct cfg_pod *cfg);	/* takes cfg */
+struct podspec *podspec_ref(struct podspec *ps);
+void podspec_unref(struct podspec *ps);
+
+/* ---- containers ---- */
+
+enum ctr_state { CTR_WAITING, CTR_RUNNING, CTR_TERMINATED };
+
+struct ctr_term {			/* a terminated state */
+	bool set;
+	int exit_code, signal;
+	char reason[64], message[512];
+	int64_t started_ns, finished_ns;
+	char id[65];
+};
+
+struct ctr {
+	struct pod *pod;
+	int idx;
+	const struct cfg_container *spec;	/* into pod->spec */
+	char name[64];
+
+	enum ctr_state state;
+	char reason[64], message[512];	/* waiting */
+	struct ctr_term term;		/* current, when CTR_TERMINATED */
+	struct ctr_term last;		/* lastState */
+	int64_t started_ns;		/* running since */
+	int restarts;
+	bool ready;
+	char id[65];
+	char image_id[80];		/* sha256:... of the config */
+	struct backoff backoff;
+
+	pid_t shim_pid, pid;
+	int shim_pidfd, pidfd, status_fd;
+	bool shim_child;		/* ours to reap */
+	ev_io shim_w, status_w;
+	char status_line[1024];
+	size_t status_len;
+	ev_timer restart_t;		/* back-off, or a retry */
+	bool backoff_pending;		/* restart_t is a back-off restart */
+	char dir[4096];			/* run dir: <run>/pods/<uid>/<name> */
+	bool stopping;			/* SIGTERM sent */
+};
+
+/* ---- pods ---- */
+
+enum pod_phase { PHASE_PENDING, PHASE_RUNNING, PHASE_SUCCEEDED,
+	PHASE_FAILED };
+extern const char *const pod_phase_names[];
+
+struct pod {
+	TAILQ_ENTRY(pod) entry;
+	struct agent *a;
+	struct podspec *ps;		/* NULL for an orphan found at start */
+	const struct cfg_pod *spec;	/* ps->cfg, or NULL */
+	char ns[64], name[254];
+	char uid[40];
+	char spec_hash[65];
+	int64_t created_ns, start_ns;
+	int64_t deletion_ns;		/* terminating since */
+	int64_t grace_ns;
+	enum pod_phase phase;
+	int64_t ready_since, cready_since, init_since;
+	bool ready;
+	bool sandbox;			/* namespaces and cgroup made */
+	bool dead;			/* torn down: free at reap */
+	struct podspec *next;		/* replacement, once this one is gone */
+	struct ctr *ctrs;
+	size_t nctrs;
+	ev_timer grace_t;
+	ev_timer teardown_t;		/* retry of a busy cgroup removal */
+	int teardown_tries;
+	char run_dir[4096];
+};
+
+TAILQ_HEAD(pod_list, pod);
+
+struct pod *pod_new(struct agent *a, struct podspec *ps, const char *uid);
+void pod_start(struct pod *p);
+/* Begin graceful termination; the pod frees itself when done (dead). */
+void pod_terminate(struct pod *p, const char *why);
+/* Labels/annotations changed, spec the same: take the new object. */
+void pod_update_meta(struct pod *p, struct podspec *ps);
+void pod_free(struct pod *p);
+void pod_recompute(struct pod *p);
+enum pod_phase pod_phase_of(enum cfg_restart_policy policy,
+	const struct ctr *ctrs, size_t n);
+/* An image became available: containers waiting for one try again. */
+void pod_images_changed(struct pod *p);
+struct pod *pod_find(struct agent *a, const char *ns, const char *name);
+int pod_save(struct pod *p);
+/* Re-adopt a pod found in the run dir; spec may be NULL (orphan). */
+struct pod *pod_adopt(struct agent *a, const char *run_dir,
+	struct podspec *ps);
+
+void ctr_start(struct ctr *c);
+void ctr_signal(struct ctr *c, int sig);
+void ctr_release(struct ctr *c);
+/* Watch a shim that picolet did not start (adopted), or did. */
+void ctr_watch(struct ctr *c);
+void ctr_set_waiting(struct ctr *c, const char *reason, const char *msg);
+void ctr_retry(struct ctr *c, int seconds);
+void ctr_after_exit(struct ctr *c, const struct ctr_term *t,
+	bool start_error);
+void ctr_log_dir(const struct ctr *c, char *buf, size_t len);
+void ctr_cgroup_rel(const struct ctr *c, char *buf, size_t len);
+void ctr_remove_later(struct agent *a, const char *path);
+void ctr_adopt(struct ctr *c);
+void pod_ctr_init(struct pod *p, size_t idx, const char *name);
+struct pod *pod_alloc_orphan(struct agent *a, const char *ns,
+	const char *name, const char *uid, size_t nctrs);
+struct json;
+int pod_state_read(const char *dir, struct json **out, struct err *err);
+
+/* pod internals used by ctr */
+const char *pod_hostname(const struct pod *p);
+int pod_sandbox(struct pod *p, struct err *err);
+/* A container of a terminating pod is down; tear down when all are. */
+void pod_container_gone(struct pod *p);
+
+/* ---- manifests ---- */
+
+struct mfile {
+	TAILQ_ENTRY(mfile) entry;
+	char name[256];
+	uint64_t seq;			/* first seen: earlier wins duplicates */
+	struct cfg_object *objs;	/* last good version */
+	struct podspec **specs;		/* per object, NULL unless a Pod */
+	size_t nobjs;
+	char dup[512];			/* "pod x/y is already defined in z" */
+	int dup_line;
+	struct cfg_diags diags;		/* of the last attempt */
+	bool failed;			/* the last attempt failed */
+	char error[512];		/* read errors (size, I/O) */
+};
+
+TAILQ_HEAD(mfile_list, mfile);
+
+struct mdir {
+	struct agent *a;
+	int ifd;
+	ev_io io;
+	ev_timer settle;		/* debounce of in-place writes */
+	struct mfile_list files;
+	uint64_t seq;
+	char dirty[64][256];		/* names to re-read when settle fires */
+	size_t ndirty;
+	bool rescan;
+};
+
+int mdir_start(struct mdir *m, struct agent *a, struct err *err);
+void mdir_stop(struct mdir *m);
+/* Read every file now (start, SIGHUP). */
+void mdir_scan(struct mdir *m);
+
+/* ---- the agent ---- */
+
+struct logstream;
+TAILQ_HEAD(logstream_list, logstream);
+
+struct agent {
+	struct ev_loop *loop;
+	struct cfg_conf conf;
+	char conf_path[4096];
+	char node_name[254];
+	int64_t started_ns;
+	struct store *store;
+	struct rt_cgroup *cg;
+	struct net_http_server *http;
+	struct mdir mdir;
+	struct events events;
+	struct pod_list pods;
+	bool stopping, draining;
+	bool ready;			/* adoption done: sync may act */
+	ev_signal sigterm, sigint, sighup;
+	ev_prepare reap;
+	/* image import directory and index watch */
+	int img_ifd;
+	ev_io img_io;
+	int importing;
+	struct logstream_list logstreams;	/* logs -f clients */
+};
+
+/* Desired state changed (manifests): bring pods in line with it. */
+void agent_sync(struct agent *a);
+/* The image store changed: wake pods waiting for images. */
+void agent_images_changed(struct agent *a);
+void agent_event(struct agent *a, struct pod *p, const char *field,
+	bool warning, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+int images_start(struct agent *a, struct err *err);
+void images_stop(struct agent *a);
+void images_scan(struct agent *a);
+int api_start(struct agent *a, struct err *err);
+int adopt_all(struct agent *a);
+struct podspec *agent_desired(struct agent *a, const char *ns,
+	const char *name);
+void agent_reap_start(struct agent *a);
+bool mdir_wanted(const char *name);
+
+/* ---- the HTTP API ---- */
+
+struct net_http_conn;
+struct net_http_req;
+void api_error(struct net_http_conn *c, int code, const char *reason,
+	const char *msg);
+void logs_serve(struct agent *a, struct net_http_conn *conn,
+	const struct net_http_req *req, struct pod *p);
+void logs_container_ended(struct agent *a, const char *uid,
+	const char *name);
+
+/* ---- JSON views (api) ---- */
+
+struct jsonw;
+void podjson_write(struct jsonw *w, const struct pod *p);
+void eventjson_write(struct jsonw *w, const struct agent *a,
+	const struct event *e);
+
+#endif

@@ -1,0 +1,749 @@
+/*
+ * ctr: one container's life, one step per callback.
+ *
+ *   Waiting(ContainerCreating) --shim "ok"--> Running --shim exits-->
+ *   Terminated --restartPolicy--> Waiting(CrashLoopBackOff) --timer--> ...
+ *
+ * Start: resolve the image, make the pod sandbox, the container's cgroup
+ * and a fresh writable layer, save the spec, spawn the shim.  The shim's
+ * status line says whether the workload exec'd; the shim's pidfd says when
+ * it is over, and its exit record says how.  Only ctr_set_* change state.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "core/ctr_spec.h"
+#include "core/log.h"
+#include "lib/util.h"
+#include "store/store.h"
+
+static void ctr_exited(struct ev_loop *loop, ev_io *w, int revents);
+static void ctr_status(struct ev_loop *loop, ev_io *w, int revents);
+static void ctr_restart_due(struct ev_loop *loop, ev_timer *w, int revents);
+static void read_exit(struct ctr *c, struct ctr_term *t);
+void ctr_note_shim(const struct ctr *c);
+
+void
+ctr_set_waiting(struct ctr *c, const char *reason, const char *msg)
+{
+	c->state = CTR_WAITING;
+	c->ready = false;
+	snprintf(c->reason, sizeof(c->reason), "%s", reason);
+	snprintf(c->message, sizeof(c->message), "%s", msg ? msg : "");
+	pod_recompute(c->pod);
+}
+
+static void
+ctr_set_running(struct ctr *c, int64_t started)
+{
+	c->state = CTR_RUNNING;
+	c->started_ns = started;
+	c->reason[0] = c->message[0] = '\0';
+	c->ready = true;	/* no readiness probes yet: ready once started */
+	pod_recompute(c->pod);
+}
+
+static void
+ctr_set_terminated(struct ctr *c, const struct ctr_term *t)
+{
+	c->state = CTR_TERMINATED;
+	c->term = *t;
+	c->ready = false;
+	pod_recompute(c->pod);
+}
+
+static void
+layer_dir(const struct ctr *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/pods/%s/%s", c->pod->a->conf.state,
+	    c->pod->uid, c->name);
+}
+
+void
+ctr_log_dir(const struct ctr *c, char *buf, size_t len)
+{
+	const struct pod *p = c->pod;
+
+	snprintf(buf, len, "%s/%s_%s_%s/%s", p->a->conf.logs, p->ns, p->name,
+	    p->uid, c->name);
+}
+
+void
+ctr_cgroup_rel(const struct ctr *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "pod%s/%s", c->pod->uid, c->name);
+}
+
+static int
+rm_job(void *arg, struct err *err)
+{
+	return rm_rf(arg, err);
+}
+
+static void
+rm_done(void *arg, int status, const char *msg)
+{
+	if (status < 0)
+		log_warn("remove %s: %s", (char *)arg, msg);
+	free(arg);
+}
+
+/* Remove a directory tree in a child: it may be large (a writable layer). */
+void
+ctr_remove_later(struct agent *a, const char *path)
+{
+	struct err err;
+	char *p = xstrdup(path);
+
+	if (job_run(a, rm_job, rm_done, p, &err) < 0) {
+		log_warn("remove %s: %s", path, err.msg);
+		free(p);
+	}
+}
+
+/* A fresh upper and work dir: the old ones are renamed aside at once and
+ * removed by a child, so a big writable layer never stalls the loop. */
+static int
+fresh_layer(struct ctr *c, char *upper, char *work, size_t len,
+    struct err *err)
+{
+	char dir[4096], old[4200];
+	int r;
+
+	layer_dir(c, dir, sizeof(dir));
+	if ((r = mkdir_p(dir, 0700, err)) < 0)
+		return r;
+	snprintf(upper, len, "%s/upper", dir);
+	snprintf(work, len, "%s/work", dir);
+	snprintf(old, sizeof(old), "%s/old.%d", dir, c->restarts);
+	if (access(upper, F_OK) == 0) {
+		rm_rf(old, NULL);
+		if (mkdir(old, 0700) < 0 && errno != EEXIST)
+			return err_set(err, errno, "mkdir %s", old);
+		char a[4300], b[4300];
+		snprintf(a, sizeof(a), "%s/upper", old);
+		snprintf(b, sizeof(b), "%s/work", old);
+		if (rename(upper, a) < 0)
+			return err_set(err, errno, "rename %s", upper);
+		(void)rename(work, b);
+		ctr_remove_later(c->pod->a, old);
+	}
+	if (mkdir(upper, 0755) < 0 && errno != EEXIST)
+		return err_set(err, errno, "mkdir %s", upper);
+	if (mkdir(work, 0700) < 0 && errno != EEXIST)
+		return err_set(err, errno, "mkdir %s", work);
+	return 0;
+}
+
+/* Kubelet keeps the current and the previous instance's logs only. */
+static void
+prune_logs(const struct ctr *c, const char *dir)
+{
+	char path[4200];
+
+	if (c->restarts < 2)
+		return;
+	snprintf(path, sizeof(path), "%s/%d.log", dir, c->restarts - 2);
+	(void)unlink(path);
+}
+
+static void
+new_id(char id[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[32];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		memset(r, 0, sizeof(r));
+	for (i = 0; i < sizeof(r); i++) {
+		id[2 * i] = hex[r[i] >> 4];
+		id[2 * i + 1] = hex[r[i] & 15];
+	}
+	id[64] = '\0';
+}
+
+static void
+limits_of(const struct ctr *c, struct rt_limits *lim)
+{
+	lim->cpu_limit = c->spec->res.cpu_limit;
+	lim->cpu_request = c->spec->res.cpu_request;
+	lim->mem_limit = c->spec->res.mem_limit;
+	lim->pids = -1;
+}
+
+/* Build and save the spec; 0 with the shim's inputs ready. */
+static int
+prepare(struct ctr *c, const struct store_image *img, char *dir, size_t dlen,
+    struct err *err)
+{
+	struct pod *p = c->pod;
+	struct agent *a = p->a;
+	struct rt_spec s;
+	struct rt_limits lim;
+	char upper[4096], work[4096], logdir[4096], rel[256], path[4200];
+	char ns[4200], hosts[4200], hname[4200], resolv[4200];
+	struct rt_mount mounts[3];
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(dir, dlen, "%s", c->dir);
+	if ((r = mkdir_p(dir, 0700, err)) < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/exit", dir);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/rootfs", dir);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return err_set(err, errno, "mkdir %s", path);
+	if ((r = fresh_layer(c, upper, work, sizeof(upper), err)) < 0)
+		return r;
+
+	ctr_cgroup_rel(c, rel, sizeof(rel));
+	if (rt_cgroup_remove(a->cg, rel, NULL) == -EBUSY)
+		(void)rt_cgroup_kill(a->cg, rel, NULL);
+	limits_of(c, &lim);
+	if ((r = rt_cgroup_create(a->cg, rel, &lim, err)) < 0)
+		return r;
+
+	ctr_log_dir(c, logdir, sizeof(logdir));
+	if ((r = mkdir_p(logdir, 0755, err)) < 0)
+		return r;
+	prune_logs(c, logdir);
+
+	if ((r = ctr_argv(c->spec, img, &s.argv, err)) < 0)
+		return r;
+	s.id = c->id;
+	s.rootfs = path;
+	s.lower = img->layers;
+	s.upper = upper;
+	s.work = work;
+	snprintf(ns, sizeof(ns), "%s/ns/ipc", p->run_dir);
+	s.ipcns = xstrdup(ns);
+	if (!p->spec->host_network) {
+		snprintf(ns, sizeof(ns), "%s/ns/net", p->run_dir);
+		s.netns = xstrdup(ns);
+		snprintf(ns, sizeof(ns), "%s/ns/uts", p->run_dir);
+		s.utsns = xstrdup(ns);
+	}
+	s.env = ctr_env(c->spec, img, pod_hostname(p));
+	s.cwd = c->spec->working_dir ? c->spec->working_dir :
+	    img->working_dir;
+	s.user = img->user;
+	ctr_ids(p->spec, c->spec, &s.uid, &s.gid);
+	s.caps = ctr_caps(&c->spec->sec);
+	s.privileged = c->spec->sec.privileged == 1;
+	s.no_new_privs = c->spec->sec.allow_privilege_escalation == 0;
+	s.readonly_rootfs = c->spec->sec.read_only_rootfs == 1;
+	s.cgroups = rt_cgroup_dirs(a->cg, rel);
+	snprintf(hosts, sizeof(hosts), "%s/hosts", p->run_dir);
+	snprintf(hname, sizeof(hname), "%s/hostname", p->run_dir);
+	snprintf(resolv, sizeof(resolv), "%s/resolv.conf", p->run_dir);
+	mounts[0] = (struct rt_mount){ hosts, "/etc/hosts", false };
+	mounts[1] = (struct rt_mount){ hname, "/etc/hostname", false };
+	mounts[2] = (struct rt_mount){ resolv, "/etc/resolv.conf", false };
+	s.mounts = mounts;
+	s.nmounts = 3;
+	s.log_dir = logdir;
+	s.restart = c->restarts;
+	s.log_max_size = a->conf.log_max_size;
+	s.log_max_files = a->conf.log_max_files;
+
+	snprintf(path, sizeof(path), "%s/spec", dir);
+	r = rt_spec_save(&s, path, err);
+	strv_free(s.argv);
+	strv_free(s.env);
+	strv_free(s.cgroups);
+	free(s.netns);
+	free(s.ipcns);
+	free(s.utsns);
+	return r;
+}
+
+void
+ctr_watch(struct ctr *c)
+{
+	struct ev_loop *loop = c->pod->a->loop;
+
+	if (c->shim_pidfd >= 0 && !ev_is_active(&c->shim_w)) {
+		ev_io_init(&c->shim_w, ctr_exited, c->shim_pidfd, EV_READ);
+		ev_io_start(loop, &c->shim_w);
+	}
+	if (c->status_fd >= 0 && !ev_is_active(&c->status_w)) {
+		ev_io_init(&c->status_w, ctr_status, c->status_fd, EV_READ);
+		ev_io_start(loop, &c->status_w);
+	}
+}
+
+static int
+image_of(struct ctr *c, struct store_image **img)
+{
+	struct agent *a = c->pod->a;
+	struct err err;
+	int r;
+
+	r = store_image_get(a->store, c->spec->image, img, &err);
+	if (r == -ENOENT) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "Container image \"%s\" is not "
+		    "present with pull policy of Never", c->spec->image);
+		if (strcmp(c->reason, "ErrImageNeverPull") != 0)
+			agent_event(a, c->pod, c->name, true,
+			    "ErrImageNeverPull", "%s", msg);
+		ctr_set_waiting(c, "ErrImageNeverPull", msg);
+		return r;
+	}
+	if (r < 0) {
+		agent_event(a, c->pod, c->name, true, "InspectFailed", "%s",
+		    err.msg);
+		ctr_set_waiting(c, r == -EINVAL ? "InvalidImageName" :
+		    "ErrImageInspect", err.msg);
+		return r;
+	}
+	return 0;
+}
+
+/* A start that failed before the shim: retried with back-off. */
+static void
+start_failed(struct ctr *c, const char *reason, const char *msg)
+{
+	struct ctr_term t;
+
+	memset(&t, 0, sizeof(t));
+	t.set = true;
+	t.exit_code = 128;
+	snprintf(t.reason, sizeof(t.reason), "StartError");
+	snprintf(t.message, sizeof(t.message), "%s", msg);
+	t.finished_ns = time_now_ns();
+	memcpy(t.id, c->id, sizeof(t.id));
+	agent_event(c->pod->a, c->pod, c->name, true, "Failed", "Error: %s",
+	    msg);
+	ctr_set_waiting(c, reason, msg);
+	c->last = t;
+	ctr_after_exit(c, &t, true);
+}
+
+void
+ctr_start(struct ctr *c)
+{
+	struct pod *p = c->pod;
+	struct agent *a = p->a;
+	struct store_image *img = NULL;
+	struct rt_shim shim;
+	struct err err;
+	char dir[4096];
+
+	if (p->deletion_ns != 0 || c->shim_pid > 0)
+		return;
+	if (image_of(c, &img) < 0)
+		return;
+	snprintf(c->image_id, sizeof(c->image_id), "%s", img->id);
+	if (pod_sandbox(p, &err) < 0) {
+		store_image_free(img);
+		agent_event(a, p, NULL, true, "FailedCreatePodSandBox",
+		    "%s", err.msg);
+		ctr_set_waiting(c, "ContainerCreating", err.msg);
+		ctr_retry(c, 10);
+		return;
+	}
+	new_id(c->id);
+	ctr_set_waiting(c, "ContainerCreating", NULL);
+	if (prepare(c, img, dir, sizeof(dir), &err) < 0) {
+		store_image_free(img);
+		start_failed(c, "CreateContainerError", err.msg);
+		return;
+	}
+	store_image_free(img);
+	if (rt_shim_spawn(a->conf.shim, dir, &shim, &err) < 0) {
+		start_failed(c, "RunContainerError", err.msg);
+		return;
+	}
+	c->shim_pid = shim.pid;
+	c->shim_pidfd = shim.pidfd;
+	c->status_fd = shim.status_fd;
+	c->shim_child = true;
+	c->status_len = 0;
+	ctr_note_shim(c);
+	ctr_watch(c);
+	log_debug("pod %s/%s: container %s: shim %d started", p->ns, p->name,
+	    c->name, (int)shim.pid);
+}
+
+/* The shim's one status line: the workload runs, or why it does not. */
+static void
+status_line(struct ctr *c, const char *line)
+{
+	struct pod *p = c->pod;
+	struct rt_state st;
+	char reason[64], msg[512];
+	pid_t pid = 0;
+	int r;
+
+	r = rt_shim_status_parse(line, &pid, reason, sizeof(reason), msg,
+	    sizeof(msg));
+	if (r == 1) {
+		int64_t started = time_now_ns();
+
+		c->pid = pid;
+		if (rt_state_read(c->dir, &st, NULL) == 0) {
+			started = st.started_ns;
+			c->pidfd = rt_pidfd_open_checked(st.pid, st.pid_start);
+		} else {
+			c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		}
+		if (c->pidfd < 0)
+			c->pidfd = -1;
+		ctr_set_running(c, started);
+		agent_event(p->a, p, c->name, false, "Started",
+		    "Started container %s", c->name);
+		(void)pod_save(p);
+		if (p->deletion_ns != 0)
+			ctr_signal(c, SIGTERM);
+		return;
+	}
+	if (r == 0) {
+		agent_event(p->a, p, c->name, true, "Failed", "Error: %s",
+		    msg);
+		ctr_set_waiting(c, reason, msg);
+		return;
+	}
+	log_warn("pod %s/%s: container %s: bad status from shim: %s",
+	    p->ns, p->name, c->name, line);
+}
+
+static void
+status_close(struct ctr *c)
+{
+	if (c->status_fd < 0)
+		return;
+	ev_io_stop(c->pod->a->loop, &c->status_w);
+	close(c->status_fd);
+	c->status_fd = -1;
+}
+
+static void
+ctr_status(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctr *c = container_of(w, struct ctr, status_w);
+	char *nl;
+	ssize_t n;
+
+	n = read(c->status_fd, c->status_line + c->status_len,
+	    sizeof(c->status_line) - 1 - c->status_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		c->status_len += (size_t)n;
+		c->status_line[c->status_len] = '\0';
+		if ((nl = strchr(c->status_line, '\n')) == NULL &&
+		    c->status_len < sizeof(c->status_line) - 1)
+			return;
+		if (nl != NULL)
+			*nl = '\0';
+		status_line(c, c->status_line);
+	}
+	/* One line is all the shim says; EOF without one: the exit says. */
+	status_close(c);
+}
+
+void
+ctr_signal(struct ctr *c, int sig)
+{
+	if (c->pidfd >= 0) {
+		if (syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0) < 0 &&
+		    errno != ESRCH)
+			log_warn("pod %s/%s: container %s: signal %d: %s",
+			    c->pod->ns, c->pod->name, c->name, sig,
+			    strerror(errno));
+	} else if (sig == SIGKILL && c->shim_pid > 0) {
+		char rel[256];
+
+		ctr_cgroup_rel(c, rel, sizeof(rel));
+		(void)rt_cgroup_kill(c->pod->a->cg, rel, NULL);
+	}
+	if (sig == SIGTERM)
+		c->stopping = true;
+}
+
+void
+ctr_retry(struct ctr *c, int seconds)
+{
+	struct ev_loop *loop = c->pod->a->loop;
+
+	ev_timer_stop(loop, &c->restart_t);
+	ev_timer_init(&c->restart_t, ctr_restart_due, seconds, 0);
+	ev_timer_start(loop, &c->restart_t);
+}
+
+static void
+ctr_restart_due(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctr *c = container_of(w, struct ctr, restart_t);
+
+	if (c->pod->deletion_ns != 0)
+		return;
+	if (c->backoff_pending) {
+		c->backoff_pending = false;
+		backoff_next(&c->backoff, time_now_ns(), c->last.finished_ns);
+		c->restarts++;
+	}
+	ctr_start(c);
+}
+
+static bool
+should_restart(const struct ctr *c, const struct ctr_term *t)
+{
+	switch (c->pod->spec->restart_policy) {
+	case CFG_RESTART_ALWAYS:
+		return true;
+	case CFG_RESTART_ON_FAILURE:
+		return t->exit_code != 0;
+	default:
+		return false;
+	}
+}
+
+/* After an instance ended (or failed to start): restart or stay down. */
+void
+ctr_after_exit(struct ctr *c, const struct ctr_term *t, bool start_error)
+{
+	struct pod *p = c->pod;
+	int64_t now = time_now_ns(), wait;
+	char msg[512];
+
+	if (p->deletion_ns != 0 || p->spec == NULL) {
+		pod_container_gone(p);
+		return;
+	}
+	if (!should_restart(c, t)) {
+		if (!start_error)
+			ctr_set_terminated(c, t);
+		(void)pod_save(p);
+		return;
+	}
+	wait = backoff_wait(&c->backoff, now, t->finished_ns);
+	if (wait == 0) {
+		/* kubelet restarts at once, and arms the back-off. */
+		backoff_next(&c->backoff, now, t->finished_ns);
+		c->restarts++;
+		(void)pod_save(p);
+		ctr_start(c);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "back-off %llds restarting failed "
+	    "container=%s pod=%s_%s(%s)",
+	    (long long)(c->backoff.delay / 1000000000), c->name, p->name,
+	    p->ns, p->uid);
+	if (!start_error)
+		ctr_set_waiting(c, "CrashLoopBackOff", msg);
+	agent_event(p->a, p, c->name, true, "BackOff",
+	    "Back-off restarting failed container %s in pod %s_%s(%s)",
+	    c->name, p->name, p->ns, p->uid);
+	(void)pod_save(p);
+	ev_timer_stop(p->a->loop, &c->restart_t);
+	ev_timer_init(&c->restart_t, ctr_restart_due,
+	    (double)wait / 1e9, 0);
+	ev_timer_start(p->a->loop, &c->restart_t);
+	c->backoff_pending = true;
+}
+
+/* How the instance ended, from the shim's exit record and the cgroup. */
+static void
+read_exit(struct ctr *c, struct ctr_term *t)
+{
+	struct agent *a = c->pod->a;
+	struct rt_exit ex;
+	struct err err;
+	char rel[256];
+	uint64_t ooms = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->set = true;
+	memcpy(t->id, c->id, sizeof(t->id));
+	t->started_ns = c->started_ns;
+	t->finished_ns = time_now_ns();
+	if (rt_exit_read(c->dir, &ex, &err) < 0) {
+		t->exit_code = 137;
+		snprintf(t->reason, sizeof(t->reason), "Error");
+		snprintf(t->message, sizeof(t->message), "the container's "
+		    "shim ended without an exit record: %s", err.msg);
+		return;
+	}
+	t->exit_code = ex.exit_code;
+	t->signal = ex.signal;
+	if (ex.started_ns != 0)
+		t->started_ns = ex.started_ns;
+	if (ex.finished_ns != 0)
+		t->finished_ns = ex.finished_ns;
+	if (ex.reason[0] != '\0') {
+		snprintf(t->reason, sizeof(t->reason), "StartError");
+		snprintf(t->message, sizeof(t->message), "%s", ex.message);
+		return;
+	}
+	ctr_cgroup_rel(c, rel, sizeof(rel));
+	if (ex.signal == SIGKILL &&
+	    rt_cgroup_oom_kills(a->cg, rel, &ooms) == 0 && ooms > 0)
+		snprintf(t->reason, sizeof(t->reason), "OOMKilled");
+	else
+		snprintf(t->reason, sizeof(t->reason), "%s",
+		    ex.exit_code == 0 ? "Completed" : "Error");
+}
+
+static void
+ctr_exited(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctr *c = container_of(w, struct ctr, shim_w);
+	struct pod *p = c->pod;
+	struct ctr_term t;
+	siginfo_t si;
+	bool start_error;
+	char rel[256];
+
+	/* The status line may still be in the pipe: read it first. */
+	if (c->status_fd >= 0)
+		ctr_status(loop, &c->status_w, EV_READ);
+	ev_io_stop(loop, w);
+	if (c->shim_child) {
+		memset(&si, 0, sizeof(si));
+		(void)waitid((idtype_t)P_PIDFD, (id_t)c->shim_pidfd, &si,
+		    WEXITED | WNOHANG);
+	}
+	read_exit(c, &t);
+	start_error = strcmp(t.reason, "StartError") == 0;
+	ctr_release(c);
+	logs_container_ended(p->a, p->uid, c->name);
+	ctr_cgroup_rel(c, rel, sizeof(rel));
+	(void)rt_cgroup_remove(p->a->cg, rel, NULL);
+	c->last = t;
+	if (!start_error && p->deletion_ns == 0)
+		agent_event(p->a, p, c->name, t.exit_code != 0,
+		    t.exit_code == 0 ? "Completed" : "Died",
+		    "Container %s exited with code %d (%s)", c->name,
+		    t.exit_code, t.reason);
+	log_info("pod %s/%s: container %s exited: code %d (%s)", p->ns,
+	    p->name, c->name, t.exit_code, t.reason);
+	if (start_error)
+		ctr_set_waiting(c, c->reason[0] && strcmp(c->reason,
+		    "ContainerCreating") ? c->reason : "RunContainerError",
+		    t.message);
+	ctr_after_exit(c, &t, start_error);
+}
+
+/* Drop the process handles of an instance that ended. */
+void
+ctr_release(struct ctr *c)
+{
+	struct ev_loop *loop = c->pod->a->loop;
+
+	status_close(c);
+	ev_io_stop(loop, &c->shim_w);
+	if (c->shim_pidfd >= 0)
+		close(c->shim_pidfd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->shim_pidfd = c->pidfd = -1;
+	c->shim_pid = c->pid = 0;
+	c->stopping = false;
+	c->started_ns = 0;
+}
+
+/* Record the shim's pid at once, so a picolet killed mid-start finds it. */
+void
+ctr_note_shim(const struct ctr *c)
+{
+	char path[4200], line[64];
+	uint64_t start = 0;
+
+	(void)rt_proc_starttime(c->shim_pid, &start);
+	snprintf(path, sizeof(path), "%s/shim", c->dir);
+	snprintf(line, sizeof(line), "%d %llu\n", (int)c->shim_pid,
+	    (unsigned long long)start);
+	(void)store_write_atomic(path, line, strlen(line), 0600, NULL);
+}
+
+static void
+adopt_half_started(struct ctr *c)
+{
+	char path[4200], *s = NULL, rel[256];
+	unsigned long long start;
+	int pid, fd;
+
+	snprintf(path, sizeof(path), "%s/shim", c->dir);
+	if (read_file(path, 64, &s, NULL, NULL) == 0 &&
+	    sscanf(s, "%d %llu", &pid, &start) == 2 &&
+	    (fd = rt_pidfd_open_checked(pid, start)) >= 0) {
+		syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+		close(fd);
+	}
+	free(s);
+	ctr_cgroup_rel(c, rel, sizeof(rel));
+	(void)rt_cgroup_kill(c->pod->a->cg, rel, NULL);
+}
+
+/*
+ * Take over a container after picolet restarted: running (watch its shim
+ * again), ended while picolet was down (handle the exit now), or caught
+ * half-started (kill what there is and start over).
+ */
+void
+ctr_adopt(struct ctr *c)
+{
+	struct rt_state st;
+	struct rt_exit ex;
+	struct ctr_term t;
+	int fd;
+
+	if (rt_exit_read(c->dir, &ex, NULL) == 0) {
+		c->shim_pid = -1;	/* pretend: ctr_exited releases it */
+		read_exit(c, &t);
+		goto ended;
+	}
+	if (rt_state_read(c->dir, &st, NULL) == 0) {
+		fd = rt_pidfd_open_checked(st.shim_pid, st.shim_start);
+		if (fd >= 0) {
+			c->shim_pid = st.shim_pid;
+			c->shim_pidfd = fd;
+			c->pid = st.pid;
+			c->pidfd = rt_pidfd_open_checked(st.pid, st.pid_start);
+			c->shim_child = false;
+			ctr_set_running(c, st.started_ns);
+			ctr_watch(c);
+			return;
+		}
+		/* The shim is gone and left no exit record. */
+		c->started_ns = st.started_ns;
+		read_exit(c, &t);
+		goto ended;
+	}
+	if (access(c->dir, F_OK) < 0)
+		return;		/* never started: the caller starts it */
+	adopt_half_started(c);
+	memset(&t, 0, sizeof(t));
+	t.set = true;
+	t.exit_code = 137;
+	t.signal = SIGKILL;
+	t.finished_ns = time_now_ns();
+	snprintf(t.reason, sizeof(t.reason), "Error");
+	snprintf(t.message, sizeof(t.message), "picolet restarted while "
+	    "the container was starting");
+ended:
+	ctr_release(c);
+	c->last = t;
+	if (c->pod->deletion_ns == 0 && c->pod->spec != NULL)
+		agent_event(c->pod->a, c->pod, c->name, t.exit_code != 0,
+		    t.exit_code == 0 ? "Completed" : "Died",
+		    "Container %s exited with code %d (%s) while picolet was "
+		    "down", c->name, t.exit_code, t.reason);
+	ctr_after_exit(c, &t, strcmp(t.reason, "StartError") == 0);
+}
