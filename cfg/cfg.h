@@ -27,6 +27,7 @@ struct cfg_conf {
 	char run[PATH_MAX];		/* /run/picolet */
 	char logs[PATH_MAX];		/* /var/log/pods */
 	char shim[PATH_MAX];		/* "": picolet-shim next to picolet */
+	char cgroup[256];		/* picolet: our cgroup, in each hierarchy */
 	/* [api] */
 	char socket[PATH_MAX];		/* /run/picolet/picolet.sock */
 	char listen[128];		/* "": off */

@@ -46,6 +46,7 @@ cfg_conf_defaults(struct cfg_conf *c)
 	c->drain = false;
 	c->debounce_ms = 100;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
+	snprintf(c->cgroup, sizeof(c->cgroup), "picolet");
 }
 
 static const char *
@@ -163,6 +164,11 @@ set_value(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 		return set_path(c->logs, sizeof(c->logs), v, 0);
 	if (IS("paths", "shim"))
 		return set_path(c->shim, sizeof(c->shim), v, 1);
+	if (IS("paths", "cgroup")) {
+		if (v[0] == '\0' || v[0] == '/' || strstr(v, "..") != NULL)
+			return "expected a relative cgroup name like picolet";
+		return copy(c->cgroup, sizeof(c->cgroup), v);
+	}
 	if (IS("api", "socket"))
 		return set_path(c->socket, sizeof(c->socket), v, 0);
 	if (IS("api", "listen"))
