@@ -294,11 +294,14 @@ dec_container(struct cfg_diags *d, const struct cfg_node *m,
 		else
 			dec_unknown(d, c, p);
 	}
-	if (ct->name == NULL)
+	if (dec_is_null(cfg_node_get(m, "name")))
 		dec_missing(d, m, path, "name");
-	if (ct->image == NULL || ct->image[0] == '\0')
+	if (dec_is_null(cfg_node_get(m, "image")))
 		dec_missing(d, m, path, "image");
-	else if (!pull_set)
+	else if (ct->image != NULL && ct->image[0] == '\0')
+		dec_error(d, cfg_node_get(m, "image"), path, "image: must not "
+		    "be empty");
+	else if (ct->image != NULL && !pull_set)
 		ct->pull_policy = default_pull(ct->image);
 	if (ct->termination_message_path == NULL)
 		ct->termination_message_path =

@@ -13,17 +13,19 @@ static void
 dec_caps(struct cfg_diags *d, const struct cfg_node *n, const char *path,
     char ***out)
 {
+	const struct cfg_node *c;
 	char p[DEC_PATH], *s;
 	size_t i;
 
 	if (dec_strv(d, n, path, out) != 0 || *out == NULL)
 		return;
-	for (i = 0; (*out)[i] != NULL; i++) {
+	for (i = 0, c = n->child; (*out)[i] != NULL && c != NULL;
+	    i++, c = c->next) {
 		s = (*out)[i];
 		if (strncmp(s, "CAP_", 4) == 0)
 			memmove(s, s + 4, strlen(s + 4) + 1);
 		dec_path_idx(p, path, i);
-		dec_name(d, n, p, s, cfg_check_cap_name, "capability");
+		dec_name(d, c, p, s, cfg_check_cap_name, "capability");
 	}
 }
 
