@@ -90,4 +90,91 @@ int store_layer_unpack(int fd, const char *dir, char diffid[72],
 int store_write_atomic(const char *path, const void *data, size_t len,
 	mode_t mode, struct err *err);
 
+/* ---- store/ internals, declared here for tests and tools ---- */
+
+#define STORE_JSON_MAX		(4 << 20)	/* manifests, configs, index */
+#define STORE_PAX_MAX		(1 << 20)	/* one tar header's pax data */
+#define STORE_DIGEST_LEN	71		/* "sha256:" + 64 hex */
+
+/* sha256 over a stream; final writes "sha256:<hex>" into out[72]. */
+struct store_sha {
+	uint64_t ctx[16];		/* an mbedtls_sha256_context */
+};
+void store_sha_init(struct store_sha *h);
+void store_sha_update(struct store_sha *h, const void *p, size_t n);
+void store_sha_final(struct store_sha *h, char out[72]);
+void store_sha_free(struct store_sha *h);
+void store_sha_buf(const void *p, size_t n, char out[72]);
+/* "sha256:" and exactly 64 lowercase hex digits. */
+bool store_digest_valid(const char *d);
+
+/*
+ * A byte source (fd or memory), gunzipped when it starts with the gzip
+ * magic; sha_raw and sha_out digest the bytes before and after inflating.
+ */
+struct store_in {
+	int fd;
+	const unsigned char *mem;
+	size_t memlen, mempos;
+	bool gz, eof, zinit;
+	void *z;			/* z_stream */
+	unsigned char *ibuf;
+	size_t ilen, ipos;
+	struct store_sha sha_raw, sha_out;
+	int64_t nraw, nout;
+};
+int store_in_open_fd(struct store_in *in, int fd, struct err *err);
+int store_in_open_mem(struct store_in *in, const void *p, size_t n,
+	struct err *err);
+/* Bytes read (0 at the end) or -errno. */
+ssize_t store_in_read(struct store_in *in, void *buf, size_t n,
+	struct err *err);
+void store_in_close(struct store_in *in);
+
+/* One tar entry; the strings live until the next store_tar_next. */
+struct store_tar_xattr {
+	char *name;
+	char *value;
+	size_t len;
+};
+struct store_tar_entry {
+	char type;		/* '0' file, '1' hard link, '2' symlink,
+				   '3' char, '4' block, '5' dir, '6' fifo */
+	char *name, *linkname;
+	mode_t mode;		/* permission bits incl. setuid/sticky */
+	uid_t uid;
+	gid_t gid;
+	int64_t size;
+	int64_t mtime_sec;
+	long mtime_nsec;
+	unsigned devmajor, devminor;
+	struct store_tar_xattr *xattrs;
+	size_t nxattrs;
+};
+struct store_tar {
+	struct store_in *in;
+	struct store_tar_entry e;
+	int64_t left, pad;	/* of the current entry's data */
+	bool done;
+};
+void store_tar_init(struct store_tar *t, struct store_in *in);
+/* 1 and *e set, 0 at the end of the archive, or -errno. */
+int store_tar_next(struct store_tar *t, struct store_tar_entry **e,
+	struct err *err);
+/* The current entry's data: bytes read, 0 at its end, or -errno. */
+ssize_t store_tar_read(struct store_tar *t, void *buf, size_t n,
+	struct err *err);
+void store_tar_free(struct store_tar *t);
+
+/* Unpack a layer stream into dir, which must exist and be empty; no
+ * rename.  diffid gets the digest of the uncompressed tar. */
+int store_layer_unpack_into(struct store_in *in, const char *dir,
+	char diffid[72], struct err *err);
+
+/* A tag as Docker allows: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
+bool store_tag_valid(const char *t);
+
+/* Map uname's machine to GOARCH (and variant, "" when none). */
+void store_platform(char arch[16], char variant[8]);
+
 #endif

@@ -1,0 +1,66 @@
+/*
+ * store_int: what the files of store/ share and nobody else sees.
+ */
+#ifndef PICOLET_STORE_INT_H
+#define PICOLET_STORE_INT_H
+
+#include "lib/json.h"
+#include "store/store.h"
+
+#define MT_OCI_MANIFEST	"application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX	"application/vnd.oci.image.index.v1+json"
+#define MT_OCI_CONFIG	"application/vnd.oci.image.config.v1+json"
+#define MT_OCI_LAYER	"application/vnd.oci.image.layer.v1.tar"
+#define MT_OCI_LAYER_GZ	"application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_DOCKER_MANIFEST \
+	"application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST \
+	"application/vnd.docker.distribution.manifest.list.v2+json"
+#define ANNOT_REF	"org.opencontainers.image.ref.name"
+#define ANNOT_CTRD	"io.containerd.image.name"
+#define REF_MAX		512
+
+struct store {
+	char *root;		/* <state>/images */
+	char *import;
+	char *tmp;
+};
+
+/* index.json as a list; entries without a ref are kept as they are. */
+struct idx_ent {
+	char *ref;
+	char *digest;
+	char *media;
+	int64_t size;
+};
+struct idx {
+	struct idx_ent *e;
+	size_t n;
+};
+
+int idx_lock(struct store *s, struct err *err);	/* fd or -errno */
+void idx_unlock(int fd);
+int idx_read(struct store *s, struct idx *x, struct err *err);
+int idx_write(struct store *s, const struct idx *x, struct err *err);
+void idx_put(struct idx *x, const char *ref, const char *digest,
+	const char *media, int64_t size);
+bool idx_del(struct idx *x, const char *ref);
+void idx_free(struct idx *x);
+
+/*
+ * The ref an OCI descriptor's annotations name, normalized.  A full name
+ * is taken as it is; a ref.name that is only a tag (what skopeo writes
+ * for "oci-archive:x.tar:1.36") becomes "localhost/<hint>:<tag>".
+ * 0 and out set, 1 when no ref is named, -EINVAL when it is invalid.
+ */
+int ref_from_annotations(const struct json *annots, const char *hint,
+	char *out, size_t outlen, struct err *err);
+
+/* <root>/blobs/sha256/<hex> for a valid digest. */
+char *blob_path(const struct store *s, const char *digest);
+char *layer_path(const struct store *s, const char *diffid);
+/* A JSON blob, read and parsed (<= STORE_JSON_MAX). */
+int blob_json(const struct store *s, const char *digest, struct json **out,
+	struct err *err);
+
+#endif
