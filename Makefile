@@ -129,6 +129,13 @@ fuzz:
 bench: all
 	@PICOLET_BIN=$(OUT) tests/bench/run.sh
 
+# Set-up on a fresh Debian 12 machine (apt-get), then the example.
+deps:
+	@tools/deps.sh
+
+demo: all
+	@examples/demo.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/picolet \
 	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1
@@ -142,6 +149,6 @@ clean:
 
 -include $(shell find $(OUT) -name '*.d' 2>/dev/null)
 
-.PHONY: all unit system test check unit-valgrind system-valgrind fuzz bench \
+.PHONY: deps demo all unit system test check unit-valgrind system-valgrind fuzz bench \
         install clean
 .DELETE_ON_ERROR:
