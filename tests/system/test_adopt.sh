@@ -1,0 +1,139 @@
+#!/bin/bash
+# picolet restarts without any container noticing: SIGKILLed and started
+# again it re-adopts running containers (same PIDs, same restartCount),
+# learns exits it missed (and restarts those containers), removes pods whose
+# manifests went away while it was down, and recovers from being killed in
+# the middle of starting a pod.  SIGTERM leaves containers running; --drain
+# stops them.
+. "$(dirname "$0")/lib.sh"
+
+LONG='trap "exit 0" TERM
+echo up
+while :; do sleep 1 & wait $!; done'
+
+PIDS_BEFORE=()
+
+case_setup() {
+	pod_yaml keep "$LONG" Always 2 | put_manifest keep.yaml
+	pod_yaml dies "$LONG" Always 2 | put_manifest dies.yaml
+	pod_yaml gone "$LONG" Always 2 | put_manifest gone.yaml
+	wait_for '[ "$(pod_phase keep)" = Running ] && [ "$(pod_phase dies)" = Running ] &&
+	    [ "$(pod_phase gone)" = Running ]' 15 "three pods Running" || return 1
+	wait_for '[ -n "$(workload_pid keep)" ] && [ -n "$(workload_pid dies)" ] &&
+	    [ -n "$(workload_pid gone)" ]' 5 "their workloads" || return 1
+}
+
+case_kill9_adopt() {
+	local kpid kshim kuid dpid gpid guid
+	kpid=$(workload_pid keep)
+	kshim=$(shim_pid keep)
+	kuid=$(pod_uid keep)
+	dpid=$(workload_pid dies)
+	gpid=$(workload_pid gone)
+	guid=$(pod_uid gone)
+	kill9_picolet
+	# While picolet is down: one workload dies, one manifest goes away.
+	kill -KILL "$dpid"
+	wait_for '! alive "$dpid"' 5 "dies' workload killed" || return 1
+	rm_manifest gone.yaml
+	alive "$kpid" || fail "keep's workload died with picolet" || return 1
+	start_picolet || return 1
+	# keep: adopted, same processes, same uid, no restart.
+	wait_for '[ "$(pod_phase keep)" = Running ]' 10 "keep Running after restart" || return 1
+	assert_eq "$(pod_uid keep)" "$kuid" "keep's uid" || return 1
+	assert_eq "$(workload_pid keep)" "$kpid" "keep's workload pid" || return 1
+	assert_eq "$(shim_pid keep)" "$kshim" "keep's shim pid" || return 1
+	assert_eq "$(pod_restarts keep)" 0 "keep's restartCount" || return 1
+	assert_eq "$(pj keep 'c0["ready"]')" true "keep ready" || return 1
+	# dies: the exit was noticed and the container restarted.
+	wait_for '[ "$(pod_restarts dies)" -ge 1 ]' 10 "dies restarted" || return 1
+	assert_eq "$(pj dies 'c0["lastState"]["terminated"]["exitCode"]')" 137 \
+	    "dies' lastState.terminated.exitCode" || return 1
+	wait_for '[ "$(pod_phase dies)" = Running ] && [ -n "$(workload_pid dies)" ]' 10 \
+	    "dies running again" || return 1
+	assert_ne "$(workload_pid dies)" "$dpid" "dies' new workload" || return 1
+	# gone: removed at start, with everything it made.
+	wait_for 'pod_gone gone' 10 "gone removed" || return 1
+	wait_for '! alive "$gpid"' 10 "gone's workload stopped" || return 1
+	wait_for '[ ! -e "$T/run/pods/$guid" ] && [ -z "$(mounts_with "$guid")" ] &&
+	    [ -z "$(cgroups_with "$guid")" ]' 10 "gone's run dir, mounts, cgroups removed" || return 1
+}
+
+case_logs_survive() {
+	# The log pipe of an adopted container still works.
+	local uid
+	uid=$(pod_uid keep)
+	pctl logs keep | grep -qx up || fail "keep's old log line" || return 1
+	# nothing new is printed by keep; check the shim still holds the log
+	# file open for writing.
+	local s
+	s=$(shim_pid keep)
+	ls -l "/proc/$s/fd" 2>/dev/null | grep -q "$T/logs/default_keep_$uid" ||
+	    fail "keep's shim no longer has its log open" || return 1
+}
+
+case_sigterm_keeps() {
+	local kpid
+	kpid=$(workload_pid keep)
+	stop_picolet
+	assert_eq "$PICOLET_RC" 0 "picolet exit status on SIGTERM" || return 1
+	alive "$kpid" || fail "keep's workload stopped with picolet (no --drain)" || return 1
+	start_picolet || return 1
+	wait_for '[ "$(pod_phase keep)" = Running ]' 10 "keep Running" || return 1
+	assert_eq "$(workload_pid keep)" "$kpid" "keep's workload pid" || return 1
+	assert_eq "$(pod_restarts keep)" 0 "keep's restartCount" || return 1
+}
+
+case_kill9_while_starting() {
+	local i n uid ku du
+	ku=$(pod_uid keep)
+	du=$(pod_uid dies)
+	pod_yaml racy "$LONG" Always 2 | put_manifest racy.yaml
+	# Kill picolet as soon as it has begun to make the pod (its run dir
+	# appears), or after about 0.3 s at worst.
+	for i in $(seq 1 30); do
+		[ -n "$(ls "$T/run/pods" 2>/dev/null | grep -v -e "$ku" -e "$du")" ] && break
+		sleep 0.01
+	done
+	note "killing picolet after $i polls; run dirs: $(ls "$T/run/pods" | tr '\n' ' ')"
+	kill9_picolet
+	start_picolet || return 1
+	wait_for '[ "$(pod_phase racy)" = Running ] && [ -n "$(workload_pid racy)" ]' 15 \
+	    "racy Running after the restart" || return 1
+	uid=$(pod_uid racy)
+	# Exactly one shim for the container; nothing from a half-made pod.
+	n=$(pids_cmdline "$T/run/pods/$uid/main" | wc -l)
+	assert_eq "$n" 1 "shims of racy" || return 1
+	n=$(pids_cmdline "$T/run/pods/" | wc -l)
+	assert_eq "$n" 3 "shims in total (keep, dies, racy)" || return 1
+	n=$(ls "$T/run/pods" | wc -l)
+	assert_eq "$n" 3 "pod run dirs" || return 1
+}
+
+case_drain() {
+	local pids p
+	pids="$(workload_pid keep) $(workload_pid dies) $(workload_pid racy)"
+	stop_picolet
+	start_picolet --drain || return 1
+	wait_for '[ "$(pod_phase keep)" = Running ] && [ "$(pod_phase racy)" = Running ]' 10 \
+	    "pods re-adopted" || return 1
+	stop_picolet
+	for p in $pids; do
+		if alive "$p"; then
+			fail "workload $p still runs after picolet --drain stopped"
+			return 1
+		fi
+	done
+	[ -z "$(pids_cmdline "$T/run/pods/")" ] || fail "shims left after --drain" || return 1
+	[ -z "$(mounts_with "$T/run/")" ] || note "mounts left after --drain: $(mounts_with "$T/run/" | tr '\n' ' ')"
+}
+
+import_busybox || { not_ok "import busybox"; done_testing; }
+start_picolet || { not_ok "picolet starts"; done_testing; }
+run_case "three pods running" case_setup
+run_case "SIGKILL + restart: adopted, missed exit, removed manifest" case_kill9_adopt
+run_case "adopted container's log pipe intact" case_logs_survive
+run_case "SIGTERM leaves containers running; re-adopted" case_sigterm_keeps
+run_case "SIGKILL while a pod starts: one container after restart" case_kill9_while_starting
+run_case "--drain stops every pod on SIGTERM" case_drain
+done_testing
