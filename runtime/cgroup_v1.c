@@ -33,8 +33,9 @@ v1_prepare(struct rt_cgroup *cg, struct err *err)
 
 	if ((h = cg_hier_find(cg, CG_MEMORY)) < 0)
 		return 0;
-	/* Only where writable: a cgroup with children refuses, and the
-	 * limits we set on the leaves work either way. */
+	/* Only where writable: a cgroup with children refuses.  New
+	 * cgroups copy it from their parent, so setting it here on our
+	 * top-level cgroup (empty the first time) covers all below. */
 	p = cg_path(cg, h, NULL, NULL);
 	cg_write(p, "memory.use_hierarchy", "1", NULL);
 	free(p);

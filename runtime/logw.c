@@ -24,8 +24,6 @@
 #include "lib/util.h"
 #include "runtime/rt.h"
 
-#define ROTATE_SUFFIX_MAX 1000
-
 static const char *const stream_name[2] = { "stdout", "stderr" };
 
 static void
@@ -129,23 +127,24 @@ rotated_cmp(const void *a, const void *b)
 	return (x->n > y->n) - (x->n < y->n);
 }
 
-/* Delete the oldest rotated files beyond max_files - 1. */
-static void
-prune(struct rt_logw *w)
+/* This restart's rotated files, oldest first; returns the count. */
+static size_t
+scan(struct rt_logw *w, struct rotated **out)
 {
 	struct rotated *v = NULL;
-	size_t nv = 0, cap = 0, keep, i;
+	size_t nv = 0, cap = 0;
 	struct dirent *de;
 	char cur[32];
 	DIR *d;
 	long n;
 	int fd;
 
+	*out = NULL;
 	fd = openat(w->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return 0;
 	}
 	cur_name(w, cur, sizeof(cur));
 	while ((de = readdir(d)) != NULL) {
@@ -161,13 +160,62 @@ prune(struct rt_logw *w)
 	closedir(d);
 	if (nv > 0)
 		qsort(v, nv, sizeof(*v), rotated_cmp);
-	keep = (size_t)(w->max_files - 1);
-	for (i = 0; i < nv; i++) {
-		if (i + keep < nv)
-			unlinkat(w->dirfd, v[i].name, 0);
+	*out = v;
+	return nv;
+}
+
+static void
+free_rotated(struct rotated *v, size_t nv)
+{
+	size_t i;
+
+	for (i = 0; i < nv; i++)
 		free(v[i].name);
-	}
 	free(v);
+}
+
+/*
+ * The name to rotate to.  Within one second the suffix grows past every
+ * file of that second still there, so the newest always sorts last even
+ * after the oldest were pruned.
+ */
+static int
+rotated_name(struct rt_logw *w, const char *stamp, char *to, size_t len)
+{
+	struct rotated *v;
+	size_t nv, i;
+	long next = 0;
+	char base[64];
+	int n;
+
+	n = snprintf(base, sizeof(base), "%d.log.%s", w->restart, stamp);
+	if (n < 0 || (size_t)n >= sizeof(base))
+		return -ENAMETOOLONG;
+	nv = scan(w, &v);
+	for (i = 0; i < nv; i++)
+		if (strncmp(v[i].name, base, (size_t)n) == 0 &&
+		    v[i].n >= next)
+			next = v[i].n + 1;
+	free_rotated(v, nv);
+	if (next == 0)
+		n = snprintf(to, len, "%s", base);
+	else
+		n = snprintf(to, len, "%s.%ld", base, next);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Delete the oldest rotated files beyond max_files - 1. */
+static void
+prune(struct rt_logw *w)
+{
+	struct rotated *v;
+	size_t nv, keep, i;
+
+	nv = scan(w, &v);
+	keep = (size_t)(w->max_files - 1);
+	for (i = 0; i + keep < nv; i++)
+		unlinkat(w->dirfd, v[i].name, 0);
+	free_rotated(v, nv);
 }
 
 /*
@@ -177,26 +225,21 @@ prune(struct rt_logw *w)
 static void
 rotate(struct rt_logw *w)
 {
-	char cur[32], to[64], stamp[24];
+	char cur[32], to[96], stamp[24];
 	time_t now = (time_t)(time_now_ns() / 1000000000);
 	struct stat st;
 	struct tm tm;
-	int i;
 
 	cur_name(w, cur, sizeof(cur));
 	gmtime_r(&now, &tm);
-	if (strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm) == 0)
+	if (strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm) == 0 ||
+	    rotated_name(w, stamp, to, sizeof(to)) < 0)
 		return;
-	for (i = 0; i < ROTATE_SUFFIX_MAX; i++) {
-		if (i == 0)
-			snprintf(to, sizeof(to), "%s.%s", cur, stamp);
-		else
-			snprintf(to, sizeof(to), "%s.%s.%d", cur, stamp, i);
-		if (fstatat(w->dirfd, to, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
-		    errno == ENOENT)
-			break;
-	}
-	if (i == ROTATE_SUFFIX_MAX || renameat(w->dirfd, cur, w->dirfd, to) < 0)
+	/* Never overwrite: a file there we did not list is not ours. */
+	if (fstatat(w->dirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT)
+		return;
+	if (renameat(w->dirfd, cur, w->dirfd, to) < 0)
 		return;
 	if (w->fd >= 0)
 		close(w->fd);

@@ -207,8 +207,10 @@ void rt_logw_close(struct rt_logw *w);
  * rt_logw_write and rt_logw_flush never fail for good: a record that
  * cannot be written (ENOSPC, EIO) is counted in dropped and -errno is
  * returned, and the writer stays usable.  Rotation renames <restart>.log
- * to <restart>.log.<YYYYMMDD-HHMMSS> (UTC; ".<N>" appended, N from 1,
- * when that name exists) and keeps max_files - 1 rotated files.
+ * to <restart>.log.<YYYYMMDD-HHMMSS> (UTC), or, when a file of that second
+ * is still there, to <restart>.log.<YYYYMMDD-HHMMSS>.<N> with N one more
+ * than the largest there (from 1); it keeps the max_files - 1 newest
+ * rotated files of this restart (ordered by stamp, then N).
  */
 
 /* One CRI record parsed; pointers into line.  -EINVAL when malformed. */
