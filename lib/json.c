@@ -366,6 +366,9 @@ parse_value(struct parser *p, struct json *j)
 		j->type = JSON_NULL;
 		return literal(p, "null");
 	default:
+		if (p->s[p->pos] != '-' && (p->s[p->pos] < '0' ||
+		    p->s[p->pos] > '9'))
+			return fail(p, "a value");
 		return parse_number(p, j);
 	}
 }
