@@ -100,6 +100,22 @@ last_cap(void)
 	return v > 63 ? 63 : v;
 }
 
+/* What we hold: a workload can get no more (a privileged pod on a host
+ * whose root lacks a capability gets the rest, not an error). */
+static uint64_t
+held_caps(void)
+{
+	struct __user_cap_header_struct h;
+	struct __user_cap_data_struct d[2];
+
+	memset(&h, 0, sizeof(h));
+	memset(d, 0, sizeof(d));
+	h.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return d[0].permitted | (uint64_t)d[1].permitted << 32;
+}
+
 static int
 set_caps(uint64_t caps, struct err *err)
 {
@@ -122,6 +138,8 @@ drop_privileges(const struct rt_spec *s, const struct rt_ids *ids,
 {
 	uint64_t caps = s->privileged ? rt_caps_all() : s->caps;
 	int c, last = last_cap();
+
+	caps &= held_caps();
 
 	for (c = 0; c <= last; c++)
 		if (!(caps & (UINT64_C(1) << c)) &&

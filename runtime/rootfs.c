@@ -207,6 +207,41 @@ overlay_opts(struct buf *b, const struct rt_spec *s, size_t skip)
 	buf_printf(b, ",upperdir=%s,workdir=%s", s->upper, s->work);
 }
 
+/*
+ * Past a page even with relative paths: the new mount API takes one layer
+ * per call ("lowerdir+", Linux 6.8), so no option string limits them.
+ * Older kernels refuse the key: then there are too many layers.
+ */
+static int
+overlay_fsconfig(const struct rt_spec *s, struct err *err)
+{
+	size_t i = strv_len(s->lower);
+	int fs, mfd = -1, r = 0;
+
+	fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return err_set(err, errno, "fsopen overlay");
+	while (r == 0 && i-- > 0)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", s->lower[i],
+		    0) < 0)
+			r = err_set(err, errno, "mount overlay on %s: %zu "
+			    "layers, lowerdir+ %s", s->rootfs,
+			    strv_len(s->lower), s->lower[i]);
+	if (r == 0 && (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", s->upper,
+	    0) < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "workdir", s->work,
+	    0) < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0))
+		r = err_set(err, errno, "mount overlay on %s", s->rootfs);
+	if (r == 0 && (mfd = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0)
+		r = err_set(err, errno, "fsmount overlay");
+	if (r == 0 && move_mount(mfd, "", AT_FDCWD, s->rootfs,
+	    MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = err_set(err, errno, "move_mount overlay to %s", s->rootfs);
+	if (mfd >= 0)
+		close(mfd);
+	close(fs);
+	return r;
+}
+
 static int
 mount_overlay(const struct rt_spec *s, struct err *err)
 {
@@ -227,8 +262,7 @@ mount_overlay(const struct rt_spec *s, struct err *err)
 		skip = common_dir(s->lower);
 		if (skip == 0 || skip >= sizeof(dir)) {
 			buf_free(&b);
-			return err_setx(err, E2BIG, "mount overlay on %s: "
-			    "lowerdir too long", s->rootfs);
+			return overlay_fsconfig(s, err);
 		}
 		memcpy(dir, s->lower[0], skip);
 		dir[skip] = '\0';
@@ -238,7 +272,11 @@ mount_overlay(const struct rt_spec *s, struct err *err)
 		}
 		overlay_opts(&b, s, skip);
 	}
-	r = mnt("overlay", s->rootfs, "overlay", 0, b.p, s->rootfs, err);
+	if (b.len >= (size_t)getpagesize() - 1)
+		r = overlay_fsconfig(s, err);
+	else
+		r = mnt("overlay", s->rootfs, "overlay", 0, b.p, s->rootfs,
+		    err);
 	buf_free(&b);
 	if (skip > 0 && chdir("/") < 0 && r == 0)
 		r = err_set(err, errno, "chdir /");

@@ -30,7 +30,7 @@
 #include "runtime/container.h"
 
 static const char *const applets[] = {
-	"sh", "echo", "sleep", "cat", "ls", "id", "hostname", "grep", "touch",
+	"sh", "echo", "sleep", "cat", "ls", "id", "hostname", "grep", "head",
 };
 
 static struct {
@@ -116,9 +116,16 @@ group_setup(void **state)
 	char path[PATH_MAX];
 	struct err e;
 	size_t i;
+	int fd;
 
 	if (geteuid() != 0 || access("/bin/busybox", X_OK) != 0)
 		return 0;
+	/* valgrind does not know pidfd_open: nothing to test there */
+	fd = rt_pidfd_open_checked(1, 0);
+	if (fd == -ENOSYS)
+		return 0;
+	if (fd >= 0)
+		close(fd);
 	find_shim();
 	if (access(G.shim, X_OK) != 0)
 		return 0;
@@ -423,7 +430,9 @@ test_env_proc_host(void **state)
 	PREP(s, r);
 	spec_init(&s, &r, SH("hostname; test -e /proc/self/status && "
 	    "echo proc; cat /proc/1/cmdline | grep -c sh; ls /dev/null "
-	    "/dev/pts/ptmx; pwd"), path_env);
+	    "/dev/pts/ptmx; pwd; echo fds $(ls /proc/self/fd); "
+	    "cat /proc/kcore | grep -c . ; echo h > /proc/sys/kernel/hostname "
+	    "|| echo sysro; echo y > /sys/x || echo sys2ro"), path_env);
 	s.cwd = "/work/dir";
 	run(&s, &r);
 	assert_int_equal(r.ex.exit_code, 0);
@@ -432,6 +441,11 @@ test_env_proc_host(void **state)
 	expect_log(&r, "stdout", "1");
 	expect_log(&r, "stdout", "/dev/null");
 	expect_log(&r, "stdout", "/work/dir");
+	/* nothing of picolet's or the shim's: ls's own dir fd only */
+	expect_log(&r, "stdout", "fds 0 1 2 3");
+	expect_log(&r, "stdout", "0");		/* /proc/kcore masked */
+	expect_log(&r, "stdout", "sysro");
+	expect_log(&r, "stdout", "sys2ro");
 	free(r.log);
 	spec_done(&s);
 }
@@ -520,6 +534,132 @@ test_binds(void **state)
 	spec_done(&s);
 }
 
+/* An orphan holding the pipes dies with PID 1: the shim still ends. */
+static void
+test_orphan(void **state)
+{
+	struct rt_spec s;
+	struct run r;
+	int64_t t0;
+
+	PREP(s, r);
+	spec_init(&s, &r, SH("sleep 100 & echo bg; exit 4"), path_env);
+	t0 = time_now_ns();
+	run(&s, &r);
+	assert_true(time_now_ns() - t0 < 10LL * 1000000000);
+	assert_int_equal(r.ex.exit_code, 4);
+	expect_log(&r, "stdout", "bg");
+	free(r.log);
+	spec_done(&s);
+}
+
+/* No spec at all: the shim still answers and leaves a record. */
+static void
+test_no_spec(void **state)
+{
+	char reason[64], msg[512], dir[256];
+	struct err e;
+	struct run r;
+	pid_t pid;
+	int st;
+
+	if (!G.ready)
+		skip();
+	memset(&r, 0, sizeof(r));
+	snprintf(dir, sizeof(dir), "%s/nospec", G.dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(rt_shim_spawn(G.shim, dir, &r.sh, &e), 0);
+	assert_int_equal(waitpid(r.sh.pid, &st, 0), r.sh.pid);
+	assert_true(read(r.sh.status_fd, r.status, sizeof(r.status) - 1) > 0);
+	close(r.sh.status_fd);
+	close(r.sh.pidfd);
+	assert_int_equal(rt_shim_status_parse(r.status, &pid, reason,
+	    sizeof(reason), msg, sizeof(msg)), 0);
+	assert_string_equal(reason, "CreateContainerError");
+	assert_non_null(strstr(msg, "/nospec/spec"));
+	assert_int_equal(rt_exit_read(dir, &r.ex, &e), 0);
+	assert_int_equal(r.ex.exit_code, 128);
+	assert_string_equal(r.ex.reason, "CreateContainerError");
+}
+
+/*
+ * More layers than one page of overlay options holds: 45 fit once made
+ * relative to their common parent, 60 need fsconfig's lowerdir+.
+ */
+static void
+layers(int n)
+{
+	char **lower = NULL, path[PATH_MAX], name[256], cmd[64];
+	struct rt_spec s;
+	struct run r;
+	struct err e;
+	int i;
+
+	PREP(s, r);
+	snprintf(cmd, sizeof(cmd), "cat /l0 /l%d", n - 1);
+	spec_init(&s, &r, SH(cmd), path_env);
+	strv_push(&lower, G.layer);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s/layers%d/%064d", G.dir, n, i);
+		assert_int_equal(mkdir_p(name, 0755, &e), 0);
+		snprintf(path, sizeof(path), "%s/l%d", name, i);
+		put(path, i == 0 ? "bottom\n" : "top\n");
+		snprintf(path, sizeof(path), "%s/l0", name);
+		if (i == n - 1)
+			put(path, "shadowed\n");
+		strv_push(&lower, name);
+	}
+	s.lower = lower;
+	run(&s, &r);
+	assert_int_equal(r.ex.exit_code, 0);
+	expect_log(&r, "stdout", "shadowed");
+	expect_log(&r, "stdout", "top");
+	strv_free(lower);
+	free(r.log);
+	spec_done(&s);
+}
+
+static void
+test_layers_relative(void **state)
+{
+	layers(45);
+}
+
+static void
+test_layers_fsconfig(void **state)
+{
+	layers(60);
+}
+
+static void
+test_privileged(void **state)
+{
+	char my_capeff[64] = "", *st, *p;
+	struct rt_spec s;
+	struct run r;
+	size_t len;
+
+	PREP(s, r);
+	/* all we hold (this host's root may lack some) */
+	assert_int_equal(read_file("/proc/self/status", 1 << 16, &st, &len,
+	    NULL), 0);
+	p = strstr(st, "CapEff:");
+	assert_non_null(p);
+	snprintf(my_capeff, sizeof(my_capeff), "%.*s", (int)strcspn(p, "\n"),
+	    p);
+	free(st);
+	spec_init(&s, &r, SH("grep CapEff /proc/self/status; "
+	    "test -e /dev/kmsg && echo hostdev; cat /proc/kcore | head -c1 "
+	    ">/dev/null && echo kcore"), path_env);
+	s.privileged = true;
+	run(&s, &r);
+	assert_int_equal(r.ex.exit_code, 0);
+	expect_log(&r, "stdout", "hostdev");
+	expect_log(&r, "stdout", my_capeff);
+	free(r.log);
+	spec_done(&s);
+}
+
 /* An idle shim: report its memory (not asserted, for the record). */
 static void
 test_shim_memory(void **state)
@@ -597,6 +737,11 @@ main(void)
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_binds),
+		cmocka_unit_test(test_orphan),
+		cmocka_unit_test(test_no_spec),
+		cmocka_unit_test(test_layers_relative),
+		cmocka_unit_test(test_layers_fsconfig),
+		cmocka_unit_test(test_privileged),
 		cmocka_unit_test(test_shim_memory),
 		cmocka_unit_test(test_sandbox),
 	};
