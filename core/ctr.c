@@ -191,6 +191,7 @@ prepare(struct ctr *c, const struct store_image *img, char *dir, size_t dlen,
 	struct rt_spec s;
 	struct rt_limits lim;
 	char upper[4096], work[4096], logdir[4096], rel[256], path[4200];
+	char rootfs[4200];
 	char ns[4200], hosts[4200], hname[4200], resolv[4200];
 	struct rt_mount mounts[3];
 	int r;
@@ -203,9 +204,9 @@ prepare(struct ctr *c, const struct store_image *img, char *dir, size_t dlen,
 	(void)unlink(path);
 	snprintf(path, sizeof(path), "%s/state", dir);
 	(void)unlink(path);
-	snprintf(path, sizeof(path), "%s/rootfs", dir);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return err_set(err, errno, "mkdir %s", path);
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir);
+	if (mkdir(rootfs, 0755) < 0 && errno != EEXIST)
+		return err_set(err, errno, "mkdir %s", rootfs);
 	if ((r = fresh_layer(c, upper, work, sizeof(upper), err)) < 0)
 		return r;
 
@@ -224,7 +225,7 @@ prepare(struct ctr *c, const struct store_image *img, char *dir, size_t dlen,
 	if ((r = ctr_argv(c->spec, img, &s.argv, err)) < 0)
 		return r;
 	s.id = c->id;
-	s.rootfs = path;
+	s.rootfs = rootfs;
 	s.lower = img->layers;
 	s.upper = upper;
 	s.work = work;
@@ -545,8 +546,7 @@ ctr_after_exit(struct ctr *c, const struct ctr_term *t, bool start_error)
 	    "container=%s pod=%s_%s(%s)",
 	    (long long)(c->backoff.delay / 1000000000), c->name, p->name,
 	    p->ns, p->uid);
-	if (!start_error)
-		ctr_set_waiting(c, "CrashLoopBackOff", msg);
+	ctr_set_waiting(c, "CrashLoopBackOff", msg);
 	agent_event(p->a, p, c->name, true, "BackOff",
 	    "Back-off restarting failed container %s in pod %s_%s(%s)",
 	    c->name, p->name, p->ns, p->uid);
@@ -633,10 +633,14 @@ ctr_exited(struct ev_loop *loop, ev_io *w, int revents)
 		    t.exit_code, t.reason);
 	log_info("pod %s/%s: container %s exited: code %d (%s)", p->ns,
 	    p->name, c->name, t.exit_code, t.reason);
-	if (start_error)
-		ctr_set_waiting(c, c->reason[0] && strcmp(c->reason,
-		    "ContainerCreating") ? c->reason : "RunContainerError",
-		    t.message);
+	if (start_error) {
+		char why[sizeof(c->reason)];
+
+		snprintf(why, sizeof(why), "%s", c->reason[0] &&
+		    strcmp(c->reason, "ContainerCreating") ? c->reason :
+		    "RunContainerError");
+		ctr_set_waiting(c, why, t.message);
+	}
 	ctr_after_exit(c, &t, start_error);
 }
 

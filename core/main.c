@@ -223,7 +223,11 @@ main(int argc, char **argv)
 	if (debug)
 		snprintf(a->conf.log_level, sizeof(a->conf.log_level), "debug");
 	a->draining = drain || a->conf.drain;
-	a->loop = ev_default_loop(EVBACKEND_EPOLL | EVFLAG_NOENV);
+	/*
+	 * Not the default loop: it would reap every child on SIGCHLD, and
+	 * picolet waits for its children (shims, jobs) through pidfds.
+	 */
+	a->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_SIGNALFD);
 	if (a->loop == NULL) {
 		fprintf(stderr, "picolet: cannot make the event loop\n");
 		return 1;
