@@ -196,6 +196,7 @@ setup(const struct rt_spec *s, int out, int errfd, struct rt_ids *ids,
 	int r;
 
 	umask(022);
+	setsid();	/* its own session, as under runc */
 	if ((r = join_cgroups(s->cgroups, err)) < 0 ||
 	    (r = join_ns(s->ipcns, CLONE_NEWIPC, err)) < 0 ||
 	    (r = join_ns(s->utsns, CLONE_NEWUTS, err)) < 0 ||

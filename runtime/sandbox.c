@@ -4,9 +4,10 @@
  * unshares them, sets the hostname and brings lo up (a new net ns starts
  * with lo down), then waits; the parent, still in the host's mount ns,
  * binds /proc/<child>/ns/<x> onto empty files in dir, then lets the
- * child go.  The binds are made private: a run dir on a shared mount
- * would otherwise copy them into every peer mount namespace, where each
- * copy pins the namespace and survives our unmount.
+ * child go.  Each bind is then made private, so that on a run dir that
+ * is a shared mount nothing later mounted on it spreads to the peers;
+ * the unmount in destroy propagates like the bind did, so peers' copies
+ * go with ours and no copy keeps the namespace alive.
  */
 #include <errno.h>
 #include <fcntl.h>

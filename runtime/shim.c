@@ -247,6 +247,8 @@ spawn_child(const char *shim_path, const char *run_dir, int wfd)
 	for (i = 1; i < NSIG; i++)
 		signal(i, SIG_DFL);
 	setsid();
+	/* A daemon picolet may have 0-2 closed: the pipe could be one. */
+	wfd = fcntl(wfd, F_DUPFD_CLOEXEC, 4);
 	nul = open("/dev/null", O_RDWR);
 	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 ||
 	    dup2(nul, 2) < 0 || dup2(wfd, 3) < 0)
