@@ -5,6 +5,9 @@
 
 #include "lib/err.h"
 
+static int vset(struct err *, int, int, const char *, va_list)
+	__attribute__((format(printf, 4, 0)));
+
 static int
 vset(struct err *e, int errnum, int with_cause, const char *fmt, va_list ap)
 {
