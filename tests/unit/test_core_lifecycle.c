@@ -3,6 +3,7 @@
  * pod phase from container states, Kubernetes' command/args/env merge,
  * capabilities, and which manifest file names are read.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
