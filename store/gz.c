@@ -165,6 +165,27 @@ store_in_read(struct store_in *in, void *buf, size_t n, struct err *err)
 	return r;
 }
 
+int
+store_in_blame(struct store_in *in, int r, struct err *err)
+{
+	struct err e2;
+	char buf[65536];
+	ssize_t n;
+
+	/* corrupt deflate data often inflates to garbage first and fails
+	 * its CRC only at the end: that is the error worth reporting */
+	if (!in->gz || r >= 0)
+		return r;
+	while ((n = store_in_read(in, buf, sizeof(buf), &e2)) > 0)
+		;
+	if (n < 0 && strncmp(e2.msg, "gzip", 4) == 0) {
+		if (err != NULL)
+			*err = e2;
+		return (int)n;
+	}
+	return r;
+}
+
 void
 store_in_close(struct store_in *in)
 {

@@ -129,6 +129,10 @@ int store_in_open_mem(struct store_in *in, const void *p, size_t n,
 /* Bytes read (0 at the end) or -errno. */
 ssize_t store_in_read(struct store_in *in, void *buf, size_t n,
 	struct err *err);
+/* After error r from a reader above a gzip stream: read on, and when
+ * the gzip data itself is corrupt, report that instead.  Returns r or
+ * the gzip error. */
+int store_in_blame(struct store_in *in, int r, struct err *err);
 void store_in_close(struct store_in *in);
 
 /* One tar entry; the strings live until the next store_tar_next. */

@@ -417,7 +417,7 @@ store_tar_next(struct store_tar *t, struct store_tar_entry **out,
 		*out = &t->e;
 	else
 		entry_clear(&t->e);
-	return r;
+	return store_in_blame(t->in, r, err);
 }
 
 ssize_t
@@ -430,8 +430,8 @@ store_tar_read(struct store_tar *t, void *buf, size_t n, struct err *err)
 	n = (size_t)MIN((int64_t)n, t->left);
 	r = store_in_read(t->in, buf, n, err);
 	if (r == 0)
-		return err_setx(err, EINVAL, "tar: truncated archive");
+		r = err_setx(err, EINVAL, "tar: truncated archive");
 	if (r > 0)
 		t->left -= r;
-	return r;
+	return r < 0 ? store_in_blame(t->in, (int)r, err) : r;
 }
