@@ -1,0 +1,403 @@
+/*
+ * picoctl: the command a user runs on the device (usually over SSH).  It
+ * talks to picolet's HTTP endpoint on the Unix socket and prints what it
+ * gets the way kubectl would; `image import` writes the image store
+ * itself (it runs as root, and store/ takes a lock).  Flags may come
+ * before or after the command, as with kubectl.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/util.h"
+#include "store/store.h"
+#include "tools/picoctl.h"
+
+struct usage {
+	const char *cmd, *text;
+};
+
+static const struct usage usages[] = {
+	{ "get", "picoctl get pods [NAME] [-n NS | -A] [-o wide|json|yaml|name] "
+	    "[-l SELECTOR]\n"
+	    "picoctl get events [-n NS | -A]" },
+	{ "describe", "picoctl describe pod NAME [-n NS]" },
+	{ "logs", "picoctl logs POD [-c CONTAINER] [-f] [-p] [--tail N] "
+	    "[--timestamps] [-n NS]" },
+	{ "status", "picoctl status" },
+	{ "images", "picoctl images" },
+	{ "image", "picoctl image import FILE [--state DIR]" },
+	{ "version", "picoctl version" },
+};
+
+static void
+usage(FILE *f, const char *cmd)
+{
+	size_t i;
+
+	if (cmd == NULL)
+		fprintf(f, "picoctl controls picolet, the pod agent of this "
+		    "device.\n\nUsage:\n");
+	for (i = 0; i < ARRAY_SIZE(usages); i++)
+		if (cmd == NULL || strcmp(cmd, usages[i].cmd) == 0)
+			fprintf(f, "%s%s\n", cmd ? "Usage: " : "  ", usages[i].text);
+	if (cmd != NULL)
+		return;
+	fprintf(f, "\nOptions:\n"
+	    "  -s, --socket PATH      picolet's socket (default $PICOLET_SOCKET, "
+	    "else " CTL_DEFAULT_SOCKET ")\n"
+	    "  -n, --namespace NS     namespace (default \"default\")\n"
+	    "  -A, --all-namespaces   every namespace\n"
+	    "  -o, --output FORMAT    wide, json, yaml or name\n"
+	    "  -l, --selector SEL     label selector, e.g. app=web,tier!=db\n"
+	    "  -c, --container NAME   container of the pod\n"
+	    "  -f, --follow           stream the log\n"
+	    "  -p, --previous         the log of the previous instance\n"
+	    "      --tail N           only the last N lines\n"
+	    "      --timestamps       prefix each line with its time\n"
+	    "      --state DIR        picolet's state directory (image import)\n"
+	    "  -h, --help             this help\n");
+}
+
+const char *
+ctl_ns(const struct ctl *ctl)
+{
+	return ctl->ns ? ctl->ns : "default";
+}
+
+void
+ctl_query_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("-_.~", *s))
+			buf_append(b, s, 1);
+		else
+			buf_printf(b, "%%%02X", (unsigned char)*s);
+	}
+}
+
+void
+ctl_print_conn_err(const struct err *err)
+{
+	fprintf(stderr, "picoctl: %s%s\n", err->msg,
+	    strstr(err->msg, "cannot connect") ? " (is picolet running?)" : "");
+}
+
+/* kubectl's "Error from server (Reason): message" from a Status body. */
+void
+ctl_print_status_err(int status, const struct buf *body)
+{
+	struct json *j = NULL;
+	struct err err;
+	const char *reason, *msg;
+
+	if (json_parse(body->p ? body->p : "", body->len, &j, &err) == 0 &&
+	    (msg = json_get_str(j, "message")) != NULL) {
+		reason = json_get_str(j, "reason");
+		if (reason && reason[0])
+			fprintf(stderr, "Error from server (%s): %s\n", reason,
+			    msg);
+		else
+			fprintf(stderr, "Error from server: %s\n", msg);
+	} else
+		fprintf(stderr, "Error from server: HTTP %d: %.*s\n", status,
+		    (int)MIN(body->len, 512u), body->p ? body->p : "");
+	json_free(j);
+}
+
+int
+ctl_get_json(const struct ctl *ctl, const char *path, struct json **out)
+{
+	struct buf body;
+	struct err err;
+	int status = 0, r;
+
+	buf_init(&body, CTL_MAXBODY);
+	r = ctl_http_get(ctl->sock, path, false, NULL, NULL, &status, &body,
+	    &err);
+	if (r < 0) {
+		ctl_print_conn_err(&err);
+	} else if (status / 100 != 2) {
+		ctl_print_status_err(status, &body);
+		r = -1;
+	} else if ((r = json_parse(body.p ? body.p : "", body.len, out,
+	    &err)) < 0)
+		fprintf(stderr, "picoctl: GET %s: bad JSON: %s\n", path,
+		    err.msg);
+	buf_free(&body);
+	return r < 0 ? -1 : 0;
+}
+
+static void
+print_diags(const struct json *arr, const char *title)
+{
+	const struct json *d;
+
+	if (arr == NULL || arr->n == 0)
+		return;
+	printf("%s:\n", title);
+	for (d = arr->child; d; d = d->next)
+		printf("  %s:%lld:%lld: %s: %s\n", json_get_str(d, "file") ?
+		    json_get_str(d, "file") : "?",
+		    (long long)json_get_int(d, "line", 0),
+		    (long long)json_get_int(d, "col", 0),
+		    json_get_str(d, "path") ? json_get_str(d, "path") : "",
+		    json_get_str(d, "message") ? json_get_str(d, "message") :
+		    "");
+}
+
+static int
+cmd_status(struct ctl *ctl)
+{
+	static const char *keys[] = { "version", "nodeName", "cgroupMode",
+	    "stateDir", "manifestDir" };
+	const struct json *pods, *man;
+	struct json *j;
+	char up[32];
+	size_t i;
+
+	if (ctl_get_json(ctl, "/status", &j) < 0)
+		return 1;
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		printf("%s: %s\n", keys[i], json_get_str(j, keys[i]) ?
+		    json_get_str(j, keys[i]) : "");
+	fmt_human_duration(json_get_int(j, "uptimeSeconds", 0), up,
+	    sizeof(up));
+	printf("uptime: %s\n", up);
+	pods = json_get(j, "pods");
+	printf("pods: Pending=%lld Running=%lld Succeeded=%lld Failed=%lld\n",
+	    (long long)json_get_int(pods, "Pending", 0),
+	    (long long)json_get_int(pods, "Running", 0),
+	    (long long)json_get_int(pods, "Succeeded", 0),
+	    (long long)json_get_int(pods, "Failed", 0));
+	man = json_get(j, "manifests");
+	printf("manifests: files=%lld errors=%zu warnings=%zu\n",
+	    (long long)json_get_int(man, "files", 0),
+	    json_get(man, "errors") ? json_get(man, "errors")->n : 0,
+	    json_get(man, "warnings") ? json_get(man, "warnings")->n : 0);
+	print_diags(json_get(man, "errors"), "errors");
+	print_diags(json_get(man, "warnings"), "warnings");
+	json_free(j);
+	return 0;
+}
+
+/* docker's HumanSize: four significant digits, decimal units */
+static void
+human_size(double sz, char *out, size_t len)
+{
+	static const char *u[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+	size_t i = 0;
+
+	while (sz >= 1000 && i + 1 < ARRAY_SIZE(u)) {
+		sz /= 1000;
+		i++;
+	}
+	snprintf(out, len, "%.4g%s", sz, u[i]);
+}
+
+static int
+cmd_images(struct ctl *ctl)
+{
+	const struct json *items, *it;
+	struct json *j;
+	struct buf t, o;
+	char size[32], age[32];
+	const char *id;
+
+	if (ctl_get_json(ctl, "/api/v1/images", &j) < 0)
+		return 1;
+	buf_init(&t, CTL_MAXBODY);
+	buf_init(&o, CTL_MAXBODY);
+	buf_puts(&t, "IMAGE\tID\tSIZE\tCREATED\n");
+	items = json_get(j, "items");
+	for (it = items ? items->child : NULL; it; it = it->next) {
+		id = json_get_str(it, "id") ? json_get_str(it, "id") : "";
+		if (strncmp(id, "sha256:", 7) == 0)
+			id += 7;
+		human_size((double)json_get_int(it, "size", 0), size,
+		    sizeof(size));
+		fmt_since(json_get_str(it, "created"), time(NULL), age,
+		    sizeof(age));
+		buf_printf(&t, "%s\t%.13s\t%s\t%s%s\n", json_get_str(it,
+		    "ref") ? json_get_str(it, "ref") : "", id, size, age,
+		    strcmp(age, "<unknown>") ? " ago" : "");
+	}
+	fmt_tabwrite(t.p, 6, 3, &o);
+	fputs(o.p, stdout);
+	buf_free(&t);
+	buf_free(&o);
+	json_free(j);
+	return 0;
+}
+
+static int
+cmd_image(struct ctl *ctl)
+{
+	struct store *st;
+	struct json *j = NULL;
+	struct err err;
+	char **refs = NULL, *state;
+	size_t i;
+	int r;
+
+	if (ctl->nargs != 2 || strcmp(ctl->args[0], "import") != 0) {
+		usage(stderr, "image");
+		return 1;
+	}
+	if (ctl->state)
+		state = xstrdup(ctl->state);
+	else if (ctl_get_json(ctl, "/status", &j) == 0 &&
+	    json_get_str(j, "stateDir"))
+		state = xstrdup(json_get_str(j, "stateDir"));
+	else
+		state = xstrdup(CTL_DEFAULT_STATE);
+	json_free(j);
+	if ((r = store_open(&st, state, &err)) == 0) {
+		r = store_import(st, ctl->args[1], &refs, &err);
+		store_close(st);
+	}
+	free(state);
+	if (r < 0) {
+		fprintf(stderr, "picoctl: image import %s: %s\n",
+		    ctl->args[1], err.msg);
+		return 1;
+	}
+	for (i = 0; refs && refs[i]; i++)
+		printf("imported %s\n", refs[i]);
+	strv_free(refs);
+	return 0;
+}
+
+/* Flags that take a value; the value may follow or be joined ("=x"). */
+static const char **
+value_flag(struct ctl *ctl, const char *name)
+{
+	static const char *tail;
+	static const struct {
+		const char *s, *l;
+		size_t off;
+	} v[] = {
+		{ "-s", "--socket", offsetof(struct ctl, sock) },
+		{ "-n", "--namespace", offsetof(struct ctl, ns) },
+		{ "-o", "--output", offsetof(struct ctl, output) },
+		{ "-l", "--selector", offsetof(struct ctl, selector) },
+		{ "-c", "--container", offsetof(struct ctl, container) },
+		{ NULL, "--state", offsetof(struct ctl, state) },
+		{ NULL, "--tail", (size_t)-1 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		if (!(v[i].s && strcmp(name, v[i].s) == 0) &&
+		    strcmp(name, v[i].l) != 0)
+			continue;
+		if (v[i].off == (size_t)-1)
+			return &tail;
+		return (const char **)(void *)((char *)ctl + v[i].off);
+	}
+	return NULL;
+}
+
+static int
+parse_args(struct ctl *ctl, int argc, char **argv, const char **cmd,
+    bool *help)
+{
+	const char **dst, *val;
+	char name[32], *eq;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-' || a[1] == '\0') {
+			if (*cmd == NULL)
+				*cmd = a;
+			else if (ctl->nargs < (int)ARRAY_SIZE(ctl->args))
+				ctl->args[ctl->nargs++] = argv[i];
+			else
+				return -1;
+			continue;
+		}
+		snprintf(name, sizeof(name), "%s", a);
+		val = NULL;
+		if ((eq = strchr(name, '=')) != NULL) {
+			*eq = '\0';
+			val = a + (eq - name) + 1;
+		} else if (a[1] != '-' && a[2] != '\0' && strchr("snolc",
+		    a[1])) {
+			name[2] = '\0';		/* -ojson */
+			val = a + 2;
+		}
+		if ((dst = value_flag(ctl, name)) != NULL) {
+			if (val == NULL && i + 1 >= argc) {
+				fprintf(stderr, "picoctl: flag needs an "
+				    "argument: %s\n", name);
+				return -1;
+			}
+			*dst = val ? val : argv[++i];
+			if (strcmp(name, "--tail") == 0)
+				ctl->tail = strtol(*dst, NULL, 10);
+			continue;
+		}
+		if (!strcmp(a, "-A") || !strcmp(a, "--all-namespaces"))
+			ctl->all_ns = true;
+		else if (!strcmp(a, "-f") || !strcmp(a, "--follow"))
+			ctl->follow = true;
+		else if (!strcmp(a, "-p") || !strcmp(a, "--previous"))
+			ctl->previous = true;
+		else if (!strcmp(a, "--timestamps"))
+			ctl->timestamps = true;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			*help = true;
+		else if (!strcmp(a, "--version"))
+			*cmd = "version";
+		else {
+			fprintf(stderr, "picoctl: unknown flag: %s\n", a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl ctl = { .tail = -1 };
+	const char *cmd = NULL;
+	bool help = false;
+
+	if (parse_args(&ctl, argc, argv, &cmd, &help) < 0) {
+		usage(stderr, cmd);
+		return 1;
+	}
+	if (help || cmd == NULL) {
+		usage(help ? stdout : stderr, cmd);
+		return help ? 0 : 1;
+	}
+	if (ctl.sock == NULL)
+		ctl.sock = getenv("PICOLET_SOCKET");
+	if (ctl.sock == NULL || ctl.sock[0] == '\0')
+		ctl.sock = CTL_DEFAULT_SOCKET;
+	if (strcmp(cmd, "version") == 0) {
+		printf("picoctl version %s\n", PICOLET_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "get") == 0)
+		return ctl_cmd_get(&ctl);
+	if (strcmp(cmd, "describe") == 0)
+		return ctl_cmd_describe(&ctl);
+	if (strcmp(cmd, "logs") == 0 || strcmp(cmd, "log") == 0)
+		return ctl_cmd_logs(&ctl);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(&ctl);
+	if (strcmp(cmd, "images") == 0)
+		return cmd_images(&ctl);
+	if (strcmp(cmd, "image") == 0)
+		return cmd_image(&ctl);
+	fprintf(stderr, "picoctl: unknown command \"%s\"\n", cmd);
+	usage(stderr, NULL);
+	return 1;
+}

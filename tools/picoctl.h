@@ -1,0 +1,80 @@
+/*
+ * picoctl's private header: the options of one invocation, the blocking
+ * HTTP client, and the pure formatting functions (kubectl's columns,
+ * durations, tables, YAML and JSON printing) that the unit tests use.
+ */
+#ifndef PICOLET_PICOCTL_H
+#define PICOLET_PICOCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/json.h"
+
+#define CTL_DEFAULT_SOCKET "/run/picolet/picolet.sock"
+#define CTL_DEFAULT_STATE "/var/lib/picolet"
+#define CTL_TIMEOUT_MS 10000
+#define CTL_MAXBODY (64u << 20)
+
+struct ctl {
+	const char *sock;
+	const char *ns;		/* NULL: "default" */
+	bool all_ns;
+	const char *output;	/* NULL, wide, json, yaml, name */
+	const char *selector;
+	const char *container;
+	bool follow, previous, timestamps;
+	long tail;		/* -1: all */
+	const char *state;
+	char *args[8];		/* positional arguments after the command */
+	int nargs;
+};
+
+/* picoctl_http.c */
+typedef int (*ctl_sink)(const char *data, size_t len, void *arg);
+/*
+ * GET path over the Unix socket.  The status goes to *status.  With a
+ * sink, a 2xx body is handed to it as it arrives (no timeout when
+ * follow); anything else is collected in body (initialized by the
+ * caller).  Connection errors return < 0 with err set.
+ */
+int ctl_http_get(const char *sock, const char *path, bool follow,
+	ctl_sink sink, void *arg, int *status, struct buf *body,
+	struct err *err);
+
+/* picoctl.c: GET and parse JSON; on failure print kubectl-like and
+ * return -1. */
+int ctl_get_json(const struct ctl *ctl, const char *path,
+	struct json **out);
+const char *ctl_ns(const struct ctl *ctl);
+void ctl_print_conn_err(const struct err *err);
+void ctl_print_status_err(int status, const struct buf *body);
+void ctl_query_escape(struct buf *b, const char *s);
+
+/* picoctl_get.c */
+int ctl_cmd_get(struct ctl *ctl);
+int ctl_cmd_logs(struct ctl *ctl);
+/* picoctl_describe.c */
+int ctl_cmd_describe(struct ctl *ctl);
+
+/* picoctl_fmt.c: pure functions */
+int64_t fmt_parse_time(const char *rfc3339);	/* epoch s, 0 if bad */
+void fmt_human_duration(int64_t secs, char *out, size_t len);
+/* translateTimestampSince: "<unknown>" for a missing time */
+void fmt_since(const char *rfc3339, int64_t now, char *out, size_t len);
+/* kubectl printPod: STATUS, READY and RESTARTS cells */
+void fmt_pod_status(const struct json *pod, char *out, size_t len);
+void fmt_pod_ready(const struct json *pod, char *out, size_t len);
+void fmt_pod_restarts(const struct json *pod, int64_t now, char *out,
+	size_t len);
+/* Go's text/tabwriter: cells end with '\t', lines with '\n'. */
+void fmt_tabwrite(const char *in, int minwidth, int padding,
+	struct buf *out);
+/* kubectl -o json (4-space indent, sorted keys) and -o yaml. */
+void fmt_json(const struct json *j, struct buf *out);
+void fmt_yaml(const struct json *j, struct buf *out);
+
+#endif
