@@ -591,8 +591,12 @@ read_exit(struct ctr *c, struct ctr_term *t)
 		snprintf(t->message, sizeof(t->message), "%s", ex.message);
 		return;
 	}
+	/*
+	 * As containerd: any OOM kill in the container's cgroup makes it
+	 * OOMKilled, also when PID 1 is a shell that only saw its child die.
+	 */
 	ctr_cgroup_rel(c, rel, sizeof(rel));
-	if (ex.signal == SIGKILL &&
+	if (ex.exit_code != 0 &&
 	    rt_cgroup_oom_kills(a->cg, rel, &ooms) == 0 && ooms > 0)
 		snprintf(t->reason, sizeof(t->reason), "OOMKilled");
 	else
