@@ -677,7 +677,7 @@ ctr_note_shim(const struct ctr *c)
 	snprintf(path, sizeof(path), "%s/shim", c->dir);
 	snprintf(line, sizeof(line), "%d %llu\n", (int)c->shim_pid,
 	    (unsigned long long)start);
-	(void)store_write_atomic(path, line, strlen(line), 0600, NULL);
+	(void)write_replace(path, line, strlen(line), 0600, NULL);
 }
 
 static void

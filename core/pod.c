@@ -150,7 +150,7 @@ pod_hostname(const struct pod *p)
 static int
 write_small(const char *path, const char *data, struct err *err)
 {
-	return store_write_atomic(path, data, strlen(data), 0644, err);
+	return write_replace(path, data, strlen(data), 0644, err);
 }
 
 /* The pod's /etc/hosts, /etc/hostname and /etc/resolv.conf. */

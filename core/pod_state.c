@@ -83,7 +83,7 @@ pod_save(struct pod *p)
 		return w.err;
 	}
 	snprintf(path, sizeof(path), "%s/pod.json", p->run_dir);
-	r = store_write_atomic(path, b.p, b.len, 0600, &err);
+	r = write_replace(path, b.p, b.len, 0600, &err);
 	if (r < 0)
 		log_warn("pod %s/%s: %s", p->ns, p->name, err.msg);
 	buf_free(&b);

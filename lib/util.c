@@ -294,3 +294,30 @@ time_fmt_rfc3339(int64_t ns, int nano, char *buf, size_t len)
 	else
 		snprintf(buf + n, len - n, "Z");
 }
+
+int
+write_replace(const char *path, const void *data, size_t len, mode_t mode,
+    struct err *err)
+{
+	char tmp[4200];
+	int fd, r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return err_setx(err, ENAMETOOLONG, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    mode);
+	if (fd < 0)
+		return err_set(err, errno, "open %s", tmp);
+	if ((r = write_all(fd, data, len)) < 0) {
+		close(fd);
+		unlink(tmp);
+		return err_set(err, -r, "write %s", tmp);
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		r = err_set(err, errno, "rename %s", tmp);
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}

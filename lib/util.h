@@ -40,6 +40,13 @@ int read_file(const char *path, size_t max, char **out, size_t *len,
 int mkdir_p(const char *path, mode_t mode, struct err *err);
 /* rm -rf without following symlinks or crossing mount points. */
 int rm_rf(const char *path, struct err *err);
+/*
+ * Replace path with data: a temp file renamed over it, so a reader sees
+ * the old or the new whole.  No fsync: for the run dir, a tmpfs, where a
+ * power cut loses everything anyway (durable state: store_write_atomic).
+ */
+int write_replace(const char *path, const void *data, size_t len,
+	mode_t mode, struct err *err);
 /* Write all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
 
