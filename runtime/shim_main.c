@@ -66,7 +66,8 @@ not_started(const char *run, const char *reason, const char *msg)
 	/* The record first: when picolet reads the line it may look. */
 	rt_exit_write(run, &ex, &e);
 	status_line(line);
-	_exit(1);
+	/* An orderly end: the record says what happened. */
+	_exit(0);
 }
 
 /* Fork the workload; returns its message (kind + text), "" on exec. */
@@ -236,5 +237,6 @@ main(int argc, char **argv)
 	status_line(line);
 	finish(&sh, run(&sh));
 	rt_logw_close(&sh.log);
+	rt_spec_free(&sh.spec);
 	return 0;
 }
