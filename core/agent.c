@@ -184,6 +184,40 @@ agent_reap_start(struct agent *a)
 	ev_prepare_start(a->loop, &a->reap);
 }
 
+static bool
+uid_known(struct agent *a, const char *uid)
+{
+	struct pod *p;
+
+	TAILQ_FOREACH(p, &a->pods, entry)
+		if (strcmp(p->uid, uid) == 0)
+			return true;
+	return false;
+}
+
+/* Writable layers of pods that are no more (a reboot cleared the run dir,
+ * or picolet died before removing them) go, in a child. */
+static void
+gc_layers(struct agent *a)
+{
+	char dir[4096], path[8400];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/pods", a->conf.state);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || uid_known(a, de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		log_info("removing the writable layers of gone pod %s",
+		    de->d_name);
+		ctr_remove_later(a, path);
+	}
+	closedir(d);
+}
+
 /*
  * At start, before the first sync: pods in the run dir whose manifest
  * still says the same are adopted as they run; the others are adopted as
@@ -231,5 +265,6 @@ adopt_all(struct agent *a)
 			pod_terminate(p, "its manifest is gone or changed");
 	}
 	closedir(d);
+	gc_layers(a);
 	return n;
 }
