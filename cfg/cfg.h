@@ -239,7 +239,8 @@ struct cfg_container {
 struct cfg_volume {
 	char *name;
 	char *type;			/* emptyDir, hostPath, configMap, ... */
-	const struct cfg_node *node;	/* points into cfg_pod.tree */
+	const struct cfg_node *node;	/* the source's value ({path: ..}
+					 * for hostPath), in cfg_pod.tree */
 };
 
 enum cfg_restart_policy { CFG_RESTART_ALWAYS, CFG_RESTART_ON_FAILURE,

@@ -189,7 +189,8 @@ dec_missing(struct cfg_diags *d, const struct cfg_node *m, const char *path,
 	char p[DEC_PATH];
 
 	dec_path(p, path, key);
-	cfg_diag_add(d, CFG_ERROR, m->line, m->col, p, "required field missing");
+	cfg_diag_add(d, CFG_ERROR, m->line, m->col, p,
+	    "required field missing");
 }
 
 bool

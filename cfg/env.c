@@ -182,7 +182,8 @@ dec_env_from(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 				e->is_secret = f->key[0] == 's';
 				if (nsrc++ > 0)
 					dec_error(d, f, fp, "may not have more "
-					    "than one field specified at a time");
+					    "than one field specified at a "
+					    "time");
 				else
 					dec_ref(d, f, fp, false, &e->name,
 					    NULL, &e->optional);

@@ -178,8 +178,9 @@ check_duplicates(struct objs *o)
 			    !same(a->namespace, b->namespace) ||
 			    !same(a->name, b->name))
 				continue;
-			cfg_diag_add(o->d, CFG_ERROR, b->line, 1, "metadata.name",
-			    "duplicate %s %s/%s (first at line %d)",
+			cfg_diag_add(o->d, CFG_ERROR, b->line, 1,
+			    "metadata.name", "duplicate %s %s/%s (first at "
+			    "line %d)",
 			    b->kind_name, b->namespace ? b->namespace : "",
 			    b->name, a->line);
 			break;
@@ -204,8 +205,8 @@ cfg_manifest_parse(const char *data, size_t len, struct cfg_object **objs,
 		if (is_empty_doc(docs[i])) {
 			cfg_node_free(docs[i]);
 		} else if (docs[i]->type != CFG_MAP) {
-			dec_error(diags, docs[i], "", "a document must be a map "
-			    "with apiVersion and kind");
+			dec_error(diags, docs[i], "", "a document must be a "
+			    "map with apiVersion and kind");
 			cfg_node_free(docs[i]);
 		} else {
 			add_object(&o, docs[i], "");

@@ -113,11 +113,12 @@ cfg_check_label_key(const char *s)
 		if (n == 0)
 			return "prefix part must be non-empty";
 		if (n > 253)
-			return "prefix part must be no more than 253 characters";
+			return "prefix part must be no more than 253 "
+			    "characters";
 		if (!subdomain_ok(s, n))
-			return "prefix part a lowercase RFC 1123 subdomain must "
-			    "consist of lower case alphanumeric characters, "
-			    "'-' or '.', and must start and end with an "
+			return "prefix part a lowercase RFC 1123 subdomain "
+			    "must consist of lower case alphanumeric "
+			    "characters, '-' or '.', and must start and end with an "
 			    "alphanumeric character";
 		name = slash + 1;
 	}

@@ -125,8 +125,8 @@ handler_field(struct cfg_diags *d, const struct cfg_node *c,
 		if (dec_is_null(c))
 			return true;
 		if (++*nhandlers > 1) {
-			dec_error(d, c, p, "may not specify more than 1 handler "
-			    "type");
+			dec_error(d, c, p, "may not specify more than 1 "
+			    "handler type");
 			return true;
 		}
 		h->type = types[i].t;
@@ -187,7 +187,8 @@ dec_probe(struct cfg_diags *d, const struct cfg_node *m, const char *path,
 			    pr->success_threshold != 1)
 				dec_error(d, c, p, "must be 1");
 		} else if (!strcmp(c->key, "failureThreshold"))
-			dec_int32(d, c, p, 1, INT32_MAX, &pr->failure_threshold);
+			dec_int32(d, c, p, 1, INT32_MAX,
+			    &pr->failure_threshold);
 		else if (!strcmp(c->key, "terminationGracePeriodSeconds"))
 			dec_int(d, c, p, 1, INT64_MAX, &pr->termination_grace);
 		else

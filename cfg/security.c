@@ -82,7 +82,8 @@ dec_security(struct cfg_diags *d, const struct cfg_node *m, const char *path,
 			dec_unknown(d, c, p);
 	}
 	if (s->run_as_non_root == 1 && s->run_as_user == 0)
-		dec_error(d, m, path, "runAsNonRoot is true but runAsUser is 0");
+		dec_error(d, m, path, "runAsNonRoot is true but runAsUser "
+		    "is 0");
 	if (s->privileged == 1 && s->allow_privilege_escalation == 0)
 		dec_error(d, m, path, "cannot set allowPrivilegeEscalation to "
 		    "false and privileged to true");

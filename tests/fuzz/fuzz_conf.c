@@ -22,7 +22,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd;
 
 	if (path[0] == '\0')
-		snprintf(path, sizeof(path), "/tmp/fuzz_conf.%d", (int)getpid());
+		snprintf(path, sizeof(path), "/tmp/fuzz_conf.%d",
+		    (int)getpid());
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		abort();

@@ -426,7 +426,8 @@ test_probes_volumes(void **state)
 	    "spec.containers[0].volumeMounts[0].name", 9, 27,
 	    "Not found: \"nope\"");
 	expect(HEAD "  volumes:\n  - {name: v, emptyDir: {}}\n"
-	    "  - {name: v, emptyDir: {}}\n  containers: [{name: a, image: x}]\n",
+	    "  - {name: v, emptyDir: {}}\n"
+	    "  containers: [{name: a, image: x}]\n",
 	    "spec.volumes[1]", 8, 5, "Duplicate value: name \"v\"");
 	expect(HEAD "  volumes:\n  - {name: v, emptyDir: {}, hostPath: "
 	    "{path: /}}\n  containers: [{name: a, image: x}]\n",
