@@ -116,6 +116,18 @@ bind_ns(pid_t pid, const char *dir, const char *name, struct err *err)
 	return 0;
 }
 
+static void
+unbind(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    (int)sizeof(path))
+		return;
+	umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+	unlink(path);
+}
+
 static int
 spawn(const char *dir, int flags, const char *hostname, struct err *err)
 {
@@ -156,6 +168,10 @@ spawn(const char *dir, int flags, const char *hostname, struct err *err)
 	for (i = 0; i < ARRAY_SIZE(nss) && r == 0; i++)
 		if (flags & nss[i].flag)
 			r = bind_ns(pid, dir, nss[i].name, err);
+	/* Undo only what this call bound: older ns files stay. */
+	while (r < 0 && i-- > 0)
+		if (flags & nss[i].flag)
+			unbind(dir, nss[i].name);
 	close(wait[1]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -184,22 +200,16 @@ rt_sandbox_create(const char *dir, const char *hostname, bool host_network,
 	}
 	if (flags == 0)
 		return 0;
-	r = spawn(dir, flags, hostname, err);
-	if (r < 0)
-		rt_sandbox_destroy(dir, NULL);
-	return r;
+	return spawn(dir, flags, hostname, err);
 }
 
 int
 rt_sandbox_destroy(const char *dir, struct err *err)
 {
 	char path[PATH_MAX];
-	struct err tmp;
 	size_t i;
 	int r = 0;
 
-	if (err == NULL)
-		err = &tmp;
 	for (i = 0; i < ARRAY_SIZE(nss); i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", dir, nss[i].name) >=
 		    (int)sizeof(path))

@@ -737,6 +737,14 @@ test_sandbox(void **state)
 	after = mountinfo();
 	assert_string_equal(before, after);
 	free(after);
+	/* a failure leaves nothing behind */
+	assert_int_equal(rt_sandbox_create(dir, "a-hostname-longer-than-the-"
+	    "sixty-four-bytes-a-uts-namespace-can-hold", false, &e), -EIO);
+	assert_non_null(strstr(e.msg, "sethostname"));
+	assert_int_equal(stat(path, &st), -1);
+	after = mountinfo();
+	assert_string_equal(before, after);
+	free(after);
 	free(before);
 }
 
