@@ -85,6 +85,8 @@ add_file(struct imp *m, const char *name)
 	return f;
 }
 
+/* The file under name; a real file wins over a link of the same name
+ * (tar(1) stores a second copy of a file as a hard link to itself). */
 static struct file *
 find(struct imp *m, const char *name)
 {
@@ -93,12 +95,14 @@ find(struct imp *m, const char *name)
 
 	for (hops = 0; hops < 8 && name != NULL; hops++) {
 		for (i = m->nf; i-- > 0;)
+			if (m->f[i].path != NULL &&
+			    strcmp(m->f[i].name, name) == 0)
+				return &m->f[i];
+		for (i = m->nf; i-- > 0;)
 			if (strcmp(m->f[i].name, name) == 0)
 				break;
 		if (i == (size_t)-1)
 			return NULL;
-		if (m->f[i].path != NULL)
-			return &m->f[i];
 		name = m->f[i].alias;
 	}
 	return NULL;
@@ -180,6 +184,8 @@ read_archive(struct imp *m, int fd, struct err *err)
 	struct store_tar t;
 	struct store_in in;
 	struct file *f;
+	char buf[4096];
+	ssize_t n;
 	int r;
 
 	if ((r = store_in_open_fd(&in, fd, err)) < 0)
@@ -201,6 +207,11 @@ read_archive(struct imp *m, int fd, struct err *err)
 		else if ((r = save_entry(m, &t, f, err)) < 0)
 			break;
 	}
+	/* read to the end, so a gzip trailer (its CRC) is checked too */
+	while (r == 0 && (n = store_in_read(&in, buf, sizeof(buf), err)) != 0)
+		if (n < 0)
+			r = (int)n;
+	r = store_in_blame(&in, r, err);
 	store_tar_free(&t);
 out:
 	store_in_close(&in);
@@ -304,17 +315,46 @@ keep_blob(struct imp *m, struct file *f)
 	move_add(m, f->path, to);
 }
 
+/* The diffid of a layer blob without unpacking it. */
+static int
+layer_diffid(struct file *f, char out[72], struct err *err)
+{
+	struct store_in in;
+	char buf[65536];
+	ssize_t n;
+	int fd, r;
+
+	if (!f->gz) {
+		memcpy(out, f->digest, 72);
+		return 0;
+	}
+	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_set(err, errno, "open %s", f->path);
+	if ((r = store_in_open_fd(&in, fd, err)) == 0) {
+		while ((n = store_in_read(&in, buf, sizeof(buf), err)) > 0)
+			;
+		r = (int)n;
+		if (r == 0)
+			store_sha_final(&in.sha_out, out);
+	}
+	store_in_close(&in);
+	close(fd);
+	return r;
+}
+
+/* Unpack into tmp/ unless that diffid is in the store already; either
+ * way the blob must really have the diffid the config claims. */
 static int
 unpack_layer(struct imp *m, struct file *f, const char *diffid,
     struct err *err)
 {
-	char *to = layer_path(m->s, diffid), *dir, got[72];
+	char *to = layer_path(m->s, diffid), *dir = NULL, got[72];
 	struct store_in in;
 	int fd, r;
 
 	if (access(to, F_OK) == 0 || pending(m, to)) {
-		free(to);
-		return 0;
+		r = layer_diffid(f, got, err);
+		goto check;
 	}
 	dir = xasprintf("%s/layer%d", m->dir, m->seq++);
 	if (mkdir(dir, 0755) < 0) {
@@ -329,12 +369,13 @@ unpack_layer(struct imp *m, struct file *f, const char *diffid,
 		r = store_layer_unpack_into(&in, dir, got, err);
 	store_in_close(&in);
 	close(fd);
+check:
 	if (r == 0 && strcmp(got, diffid) != 0)
 		r = err_setx(err, EINVAL, "diff_id mismatch: config says %s, "
 		    "content is %s", diffid, got);
 	if (r < 0)
 		err_prefix(err, "layer %s", f->digest);
-	else {
+	else if (dir != NULL) {
 		move_add(m, dir, to);
 		to = NULL;
 	}
@@ -657,8 +698,10 @@ make_hint(char *hint, size_t len, const char *archive)
 	n = strlen(b);
 	for (i = 0; i < ARRAY_SIZE(ext); i++) {
 		k = strlen(ext[i]);
-		if (n > k && strcmp(b + n - k, ext[i]) == 0)
+		if (n > k && strncmp(b + n - k, ext[i], k) == 0) {
 			n -= k;
+			i = (size_t)-1;		/* "x.tar.gz": again */
+		}
 	}
 	for (i = 0; i < n && o + 1 < len; i++) {
 		char c = (char)tolower((unsigned char)b[i]);
