@@ -210,8 +210,11 @@ main(int argc, char **argv)
 	if (snprintf(path, sizeof(path), "%s/spec", sh.run) >=
 	    (int)sizeof(path))
 		not_started(sh.run, "CreateContainerError", "run dir too long");
-	if (rt_spec_load(&sh.spec, path, &e) < 0 ||
-	    rt_logw_open(&sh.log, sh.spec.log_dir, sh.spec.restart,
+	if (rt_spec_load(&sh.spec, path, &e) < 0)
+		not_started(sh.run, "CreateContainerError", e.msg);
+	if (sh.spec.log_dir == NULL)
+		not_started(sh.run, "CreateContainerError", "spec: no log dir");
+	if (rt_logw_open(&sh.log, sh.spec.log_dir, sh.spec.restart,
 	    sh.spec.log_max_size, sh.spec.log_max_files, &e) < 0)
 		not_started(sh.run, "CreateContainerError", e.msg);
 	sigemptyset(&chld);
