@@ -133,6 +133,9 @@ bench: all
 deps:
 	@tools/deps.sh
 
+deps-arm64 deps-armhf:
+	@tools/deps.sh $(patsubst deps-%,%,$@)
+
 demo: all
 	@examples/demo.sh
 
@@ -149,6 +152,6 @@ clean:
 
 -include $(shell find $(OUT) -name '*.d' 2>/dev/null)
 
-.PHONY: deps demo all unit system test check unit-valgrind system-valgrind fuzz bench \
+.PHONY: deps deps-arm64 deps-armhf demo all unit system test check unit-valgrind system-valgrind fuzz bench \
         install clean
 .DELETE_ON_ERROR:

@@ -1,10 +1,25 @@
 #!/bin/sh
-# deps.sh: install what building and testing picolet needs on Debian 12.
+# deps.sh [arm64|armhf]: install what building and testing picolet needs on
+# Debian 12; with an architecture, also its cross compiler and the -dev
+# packages of that architecture (multiarch), and qemu-user for its tests.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
-pkgs="build-essential clang pkg-config libev-dev libyaml-dev libinih-dev
-libmbedtls-dev libnftnl-dev libmnl-dev zlib1g-dev libcmocka-dev
-busybox-static iproute2 util-linux procps valgrind python3 curl"
+libs="libev-dev libyaml-dev libinih-dev libmbedtls-dev libnftnl-dev
+libmnl-dev zlib1g-dev libcmocka-dev"
+pkgs="build-essential clang pkg-config $libs busybox-static iproute2
+util-linux procps valgrind python3 curl"
+case "${1:-}" in
+"") ;;
+arm64) cross=gcc-aarch64-linux-gnu ;;
+armhf) cross=gcc-arm-linux-gnueabihf ;;
+*) echo "usage: deps.sh [arm64|armhf]" >&2; exit 2 ;;
+esac
+if [ -n "${1:-}" ]; then
+	dpkg --print-foreign-architectures | grep -qx "$1" ||
+		dpkg --add-architecture "$1"
+	pkgs="$pkgs $cross qemu-user-static"
+	for l in $libs; do pkgs="$pkgs $l:$1"; done
+fi
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
