@@ -80,6 +80,22 @@ fdpath(char *buf, int fd)
 	snprintf(buf, FDPATH_LEN, "/proc/self/fd/%d", fd);
 }
 
+/* Make an empty dir or file in dirfd. */
+static int
+mkat(int dirfd, const char *name, bool dir)
+{
+	int fd;
+
+	if (dir)
+		return mkdirat(dirfd, name, 0755) < 0 ? -errno : 0;
+	fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 /* An O_PATH fd for path inside the root, made (dir or empty file) when
  * missing, parents included. */
 static int
@@ -87,7 +103,7 @@ target(int rootfd, const char *path, bool dir, struct err *err)
 {
 	char p[PATH_MAX], *slash;
 	size_t i, len = strlen(path);
-	int fd, pfd;
+	int fd, pfd, r;
 
 	if (len == 0 || len >= sizeof(p))
 		return err_setx(err, EINVAL, "mount target \"%s\": bad path",
@@ -105,18 +121,10 @@ target(int rootfd, const char *path, bool dir, struct err *err)
 			*slash = '/';
 			if (pfd < 0)
 				return err_set(err, errno, "open %s", p);
-			if (i < len || dir)
-				fd = mkdirat(pfd, slash + 1, 0755);
-			else
-				fd = openat(pfd, slash + 1, O_CREAT | O_WRONLY |
-				    O_NOFOLLOW | O_CLOEXEC, 0644);
-			if (fd < 0 && errno != EEXIST) {
-				close(pfd);
-				return err_set(err, errno, "create %s", p);
-			}
-			if (fd > 0)
-				close(fd);
+			r = mkat(pfd, slash + 1, i < len || dir);
 			close(pfd);
+			if (r < 0 && r != -EEXIST)
+				return err_set(err, -r, "create %s", p);
 			fd = resolve(rootfd, p, O_PATH);
 		}
 		if (fd < 0)
