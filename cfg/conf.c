@@ -20,6 +20,8 @@ struct ctx {
 	FILE *f;
 	int line;		/* of the chunk inih is looking at */
 	int nl;			/* the previous chunk ended a line */
+	int toolong;		/* first line over inih's buffer */
+	int bufsize;		/* inih's line buffer */
 	char msg[400];		/* first problem, without FILE:LINE */
 	int bad;		/* line of the first problem */
 };
@@ -146,12 +148,27 @@ set_range(struct cfg_conf *c, const char *v)
 	return NULL;
 }
 
+/* "" (off) or HOST:PORT; the address itself is net/'s to resolve */
+static const char *
+set_listen(struct cfg_conf *c, const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	long port;
+
+	if (v[0] != '\0' && (colon == NULL || colon == v ||
+	    set_int(colon + 1, 1, 65535, &port) != NULL))
+		return "expected HOST:PORT like 127.0.0.1:10250, or empty";
+	return copy(c->listen, sizeof(c->listen), v);
+}
+
+static const char *set_value2(struct cfg_conf *, const char *, const char *,
+    const char *);
+
+/* [paths], [api], [network] */
 static const char *
 set_value(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 {
 	const char *why;
-	int64_t q;
-	long n;
 
 #define IS(s, key) (strcmp(sec, s) == 0 && strcmp(k, key) == 0)
 	if (IS("paths", "manifests"))
@@ -172,7 +189,7 @@ set_value(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 	if (IS("api", "socket"))
 		return set_path(c->socket, sizeof(c->socket), v, 0);
 	if (IS("api", "listen"))
-		return copy(c->listen, sizeof(c->listen), v);
+		return set_listen(c, v);
 	if (IS("network", "bridge")) {
 		if (v[0] == '\0' || strlen(v) >= sizeof(c->bridge) ||
 		    strpbrk(v, "/ \t:") != NULL)
@@ -187,6 +204,19 @@ set_value(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 	}
 	if (IS("network", "nodeport_range"))
 		return set_range(c, v);
+#undef IS
+	return set_value2(c, sec, k, v);
+}
+
+/* [node], [limits], [agent] */
+static const char *
+set_value2(struct cfg_conf *c, const char *sec, const char *k, const char *v)
+{
+	const char *why;
+	int64_t q;
+	long n;
+
+#define IS(s, key) (strcmp(sec, s) == 0 && strcmp(k, key) == 0)
 	if (IS("node", "name")) {
 		if (v[0] != '\0' && (why = cfg_check_dns1123_subdomain(v)))
 			return why;
@@ -285,11 +315,16 @@ reader(char *str, int num, void *stream)
 	struct ctx *x = stream;
 	char *r = fgets(str, num, x->f);
 
+	x->bufsize = num;
+
 	if (r == NULL)
 		return NULL;
 	if (x->nl)
 		x->line++;
 	x->nl = strchr(r, '\n') != NULL;
+	/* inih would cut the value silently: refuse the line instead */
+	if (!x->nl && !feof(x->f) && x->toolong == 0)
+		x->toolong = x->line;
 	return r;
 }
 
@@ -311,6 +346,10 @@ cfg_conf_load(struct cfg_conf *c, const char *path, struct err *err)
 		return err_setx(err, ENOMEM, "%s: out of memory", path);
 	if (line < 0)
 		return err_setx(err, EIO, "read %s: failed", path);
+	if (x.toolong > 0 && (x.bad == 0 || x.toolong <= x.bad) &&
+	    (line == 0 || x.toolong <= line))
+		return err_setx(err, EINVAL, "%s:%d: line longer than %d bytes",
+		    path, x.toolong, x.bufsize - 2);
 	if (x.bad > 0 && (line == 0 || x.bad <= line))
 		return err_setx(err, EINVAL, "%s:%d: %s", path, x.bad, x.msg);
 	if (line > 0)

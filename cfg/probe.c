@@ -14,8 +14,11 @@ static void
 dec_port(struct cfg_diags *d, const struct cfg_node *n, const char *path,
     struct cfg_handler *h)
 {
-	if (n->type == CFG_SCALAR && !n->quoted && n->value[0] >= '0' &&
-	    n->value[0] <= '9') {
+	const char *v = n->value;
+
+	if (n->type == CFG_SCALAR && !n->quoted && v[0] != '\0' &&
+	    strspn(v + (v[0] == '-' || v[0] == '+'), "0123456789") ==
+	    strlen(v + (v[0] == '-' || v[0] == '+'))) {
 		dec_int32(d, n, path, 1, 65535, &h->port);
 		return;
 	}

@@ -87,7 +87,7 @@ test_all_keys(void **state)
 	    "shim = /usr/libexec/picolet-shim\n"
 	    "[api]\n"
 	    "socket = /run/x.sock   ; mode 0600\n"
-	    "listen =                             ; off\n"
+	    "listen = 127.0.0.1:10250 # on\n"
 	    "[network]\n"
 	    "bridge = br9\n"
 	    "pod_cidr = 10.1.0.0/16\n"
@@ -110,7 +110,7 @@ test_all_keys(void **state)
 	assert_string_equal(c.logs, "/l");
 	assert_string_equal(c.shim, "/usr/libexec/picolet-shim");
 	assert_string_equal(c.socket, "/run/x.sock");
-	assert_string_equal(c.listen, "");
+	assert_string_equal(c.listen, "127.0.0.1:10250");
 	assert_string_equal(c.bridge, "br9");
 	assert_string_equal(c.pod_cidr, "10.1.0.0/16");
 	assert_string_equal(c.service_cidr, "10.2.0.0/24");
@@ -164,6 +164,9 @@ test_errors(void **state)
 	expect_err("[limits]\npids = lots\n", 2, "[limits] pids: expected");
 	expect_err("[limits]\nlog_max_size = 10Mb\n", 2,
 	    "[limits] log_max_size: expected a size");
+	expect_err("[api]\nlisten = 10250\n", 2, "[api] listen: expected");
+	expect_err("[api]\nlisten = host:99999\n", 2, "[api] listen: "
+	    "expected");
 	expect_err("[agent]\ndrain = maybe\n", 2, "[agent] drain: expected");
 	expect_err("[agent]\nlog_level = trace\n", 2,
 	    "[agent] log_level: expected debug");
@@ -173,6 +176,15 @@ test_errors(void **state)
 	expect_err("[paths]\nbogus = 1\nthis is not ini\n", 2,
 	    "[paths] bogus: unknown key");
 	expect_err("key_before_section = 1\n", 1, "[] key_before_section");
+	/* inih's buffer is 200 bytes: a longer line is refused, not cut */
+	{
+		char text[400];
+
+		snprintf(text, sizeof(text), "[node]\nname = n\nlabels = %0*d"
+		    "\n", 250, 0);
+		memcpy(text + 23, "=v", 2);
+		expect_err(text, 3, "line longer than 198 bytes");
+	}
 }
 
 int

@@ -418,6 +418,14 @@ test_probes_volumes(void **state)
 	    "spec.containers[0].livenessProbe.successThreshold", 11, 25,
 	    "must be 1");
 	expect(HEAD "  containers:\n  - name: a\n    image: x\n"
+	    "    readinessProbe: {tcpSocket: {port: -1}}\n",
+	    "spec.containers[0].readinessProbe.tcpSocket.port", 9, 40,
+	    "must be between 1 and 65535");
+	expect(HEAD "  containers:\n  - name: a\n    image: x\n"
+	    "    readinessProbe: {tcpSocket: {port: \"80\"}}\n",
+	    "spec.containers[0].readinessProbe.tcpSocket.port", 9, 40,
+	    "invalid port name \"80\"");
+	expect(HEAD "  containers:\n  - name: a\n    image: x\n"
 	    "    readinessProbe: {httpGet: {path: /x}}\n",
 	    "spec.containers[0].readinessProbe.httpGet.port", 9, 31,
 	    "required field missing");
