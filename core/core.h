@@ -200,6 +200,9 @@ void ctr_log_dir(const struct ctr *c, char *buf, size_t len);
 void ctr_cgroup_rel(const struct ctr *c, char *buf, size_t len);
 void ctr_remove_later(struct agent *a, const char *path);
 void ctr_adopt(struct ctr *c);
+void ctr_note_shim(const struct ctr *c);
+void ctr_set_running(struct ctr *c, int64_t started);
+void ctr_read_exit(struct ctr *c, struct ctr_term *t);
 void pod_ctr_init(struct pod *p, size_t idx, const char *name);
 struct pod *pod_alloc_orphan(struct agent *a, const char *ns,
 	const char *name, const char *uid, size_t nctrs);
