@@ -508,6 +508,7 @@ net_http_stream_write(struct net_http_conn *c, const void *data, size_t len)
 		return -EPIPE;
 	if (len == 0 || c->head)
 		return 0;
+	/* a writer that ignored the last -ENOBUFS gets nothing queued */
 	if (c->out.len >= NET_HTTP_MAXSTREAMBUF) {
 		c->want_drain = true;
 		return -ENOBUFS;
@@ -522,7 +523,10 @@ net_http_stream_write(struct net_http_conn *c, const void *data, size_t len)
 		return -EPIPE;
 	}
 	ev_io_start(c->s->loop, &c->wio);
-	return 0;
+	if (c->out.len < NET_HTTP_MAXSTREAMBUF)
+		return 0;
+	c->want_drain = true;
+	return -ENOBUFS;	/* queued, but stop until on_drain */
 }
 
 void

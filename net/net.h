@@ -78,7 +78,9 @@ void net_http_respond(struct net_http_conn *c, int status,
 /*
  * Streaming (logs -f): chunked transfer.  net_http_stream_write() queues
  * data and returns -ENOBUFS when more than NET_HTTP_MAXSTREAMBUF bytes
- * are queued; the on_drain callback then says when to write again.
+ * are queued (the data of that call is queued; a write made while
+ * already over the limit is refused); the on_drain callback (once the
+ * queue is empty) then says when to write again.
  * on_close is called once if the peer goes away (or the server stops);
  * after it the conn must not be used.
  */

@@ -43,7 +43,16 @@ on_stream_close(struct net_http_conn *c, void *arg)
 	streamc = NULL;
 }
 
-static const struct net_http_stream_ops sops = { NULL, on_stream_close };
+static bool drained;
+
+static void
+on_stream_drain(struct net_http_conn *c, void *arg)
+{
+	drained = true;
+}
+
+static const struct net_http_stream_ops sops = { on_stream_drain,
+    on_stream_close };
 
 static void
 handler(struct net_http_conn *c, const struct net_http_req *req, void *arg)
@@ -82,7 +91,11 @@ later_cb(struct ev_loop *l, ev_timer *w, int revents)
 static void
 client_cb(struct ev_loop *l, ev_io *w, int revents)
 {
-	ssize_t n = recv(cfd, cbuf + clen, sizeof(cbuf) - 1 - clen, 0);
+	ssize_t n;
+
+	if (clen > sizeof(cbuf) / 2)
+		clen = 0;	/* bulk data: only the flow matters */
+	n = recv(cfd, cbuf + clen, sizeof(cbuf) - 1 - clen, 0);
 
 	if (n > 0) {
 		clen += (size_t)n;
@@ -328,16 +341,48 @@ test_stream_backpressure(void **state)
 	spin(0.05);
 	assert_non_null(streamc);
 	for (i = 0; i < 10000 && r == 0; i++) {
-		r = net_http_stream_write(streamc, chunk, sizeof(chunk));
 		if (i % 16 == 0)
 			ev_run(loop, EVRUN_NOWAIT);
+		r = net_http_stream_write(streamc, chunk, sizeof(chunk));
 	}
 	assert_int_equal(r, -ENOBUFS);
+	/* over the limit: refused, so memory stays bounded */
+	assert_int_equal(net_http_stream_write(streamc, chunk, 1), -ENOBUFS);
+	/* the client reads at last: the server says when to go on */
+	drained = false;
+	ev_io_start(loop, &cio);
+	spin(0.3);
+	assert_true(drained);
+	assert_int_equal(net_http_stream_write(streamc, "x", 1), 0);
 	net_http_stream_end(streamc);
 	streamc = NULL;
 	client_close();
 	spin(0.05);
 	assert_false(stream_closed);	/* ended before the peer left */
+}
+
+static void
+test_maxconn(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fds[NET_HTTP_MAXCONN], i;
+
+	strcpy(sa.sun_path, sockpath);
+	for (i = 0; i < NET_HTTP_MAXCONN; i++) {
+		fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_int_equal(connect(fds[i], (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+	}
+	spin(0.05);
+	/* one too many: it waits in the backlog, not served */
+	client_open();
+	client_send("GET /x HTTP/1.1\r\n\r\n", 19);
+	spin(0.1);
+	assert_int_equal(ncalls, 0);
+	close(fds[0]);
+	run_until(1);
+	for (i = 1; i < NET_HTTP_MAXCONN; i++)
+		close(fds[i]);
 }
 
 static void
@@ -350,6 +395,18 @@ test_stale_socket(void **state)
 	assert_true(net_http_start(&s2, loop, sockpath, 0600, NULL, handler,
 	    NULL, &err) < 0);
 	assert_non_null(strstr(err.msg, "another server"));
+
+	/* a socket file nobody listens on is replaced */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stale.sock", dir);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	assert_int_equal(net_http_start(&s2, loop, sa.sun_path, 0660, NULL,
+	    handler, NULL, &err), 0);
+	net_http_stop(s2);
+	assert_int_equal(access(sa.sun_path, F_OK), -1);
 }
 
 int
@@ -367,6 +424,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_backpressure,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_maxconn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket, setup,
 		    teardown),
 	};
