@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -677,6 +678,33 @@ test_privileged(void **state)
 	spec_done(&s);
 }
 
+/* The shim holds /dev/null, its log, pipes, a signalfd; not fd 3 once
+ * it reported, nothing of ours. */
+static void
+shim_fds(pid_t pid)
+{
+	char dir[64], path[320], link[PATH_MAX];
+	struct dirent *d;
+	ssize_t n;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	dp = opendir(dir);
+	assert_non_null(dp);
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		assert_true(n > 0);
+		link[n] = '\0';
+		if (strcmp(link, "/dev/zero") == 0 ||
+		    (strcmp(d->d_name, "3") == 0 && strncmp(link, "pipe:", 5) == 0))
+			fail_msg("shim has fd %s -> %s", d->d_name, link);
+	}
+	closedir(dp);
+}
+
 /* An idle shim: report its memory (not asserted, for the record). */
 static void
 test_shim_memory(void **state)
@@ -686,12 +714,18 @@ test_shim_memory(void **state)
 	struct run r;
 	size_t len;
 	pid_t pid;
+	int leak;
 
 	PREP(s, r);
 	spec_init(&s, &r, SH("sleep 100"), path_env);
+	/* an fd of "picolet's" without CLOEXEC must not reach the shim */
+	leak = open("/dev/zero", O_RDONLY);
+	assert_true(leak >= 0);
 	start(&s, &r);
+	close(leak);
 	assert_int_equal(rt_shim_status_parse(r.status, &pid, NULL, 0, NULL,
 	    0), 1);
+	shim_fds(r.sh.pid);
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)r.sh.pid);
 	assert_int_equal(read_file(path, 1 << 16, &smaps, &len, NULL), 0);
 	for (p = strtok(smaps, "\n"); p != NULL; p = strtok(NULL, "\n"))
