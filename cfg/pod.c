@@ -41,7 +41,11 @@ dec_meta(struct cfg_diags *d, const struct cfg_node *m, const char *path,
 				dec_name(d, c, p, meta->name,
 				    cfg_check_dns1123_subdomain, "name");
 		} else if (!strcmp(c->key, "namespace")) {
-			if (dec_str(d, c, p, &meta->namespace) == 0)
+			if (dec_str(d, c, p, &meta->namespace) == 0 &&
+			    meta->namespace[0] == '\0') {
+				free(meta->namespace);	/* "" is default */
+				meta->namespace = NULL;
+			} else if (meta->namespace != NULL)
 				dec_name(d, c, p, meta->namespace,
 				    cfg_check_dns1123_label, "namespace");
 		} else if (!strcmp(c->key, "generateName"))

@@ -450,6 +450,53 @@ test_probes_volumes(void **state)
 }
 
 static void
+test_env(void **state)
+{
+	expect(HEAD "  containers:\n  - name: a\n    image: x\n    env:\n"
+	    "    - name: A\n      value: v\n"
+	    "      valueFrom: {fieldRef: {fieldPath: x}}\n",
+	    "spec.containers[0].env[0].valueFrom", 12, 18,
+	    "may not be specified when `value` is not empty");
+	expect(HEAD "  containers:\n  - name: a\n    image: x\n    env:\n"
+	    "    - name: A\n      valueFrom: {fieldRef: {fieldPath: x}, "
+	    "secretKeyRef: {name: s, key: k}}\n",
+	    "spec.containers[0].env[0].valueFrom.secretKeyRef", 11, 59,
+	    "may not have more than one field specified at a time");
+	expect(HEAD "  containers:\n  - name: a\n    image: x\n    env:\n"
+	    "    - name: A\n      valueFrom: {configMapKeyRef: {name: c}}\n",
+	    "spec.containers[0].env[0].valueFrom.configMapKeyRef.key", 11, 35,
+	    "required field missing");
+	expect(HEAD "  containers:\n  - name: a\n    image: x\n    env:\n"
+	    "    - name: A\n      valueFrom: {}\n",
+	    "spec.containers[0].env[0].valueFrom", 11, 18,
+	    "must specify one of");
+	expect(HEAD "  containers:\n  - name: a\n    image: x\n    envFrom:\n"
+	    "    - {prefix: P}\n",
+	    "spec.containers[0].envFrom[0]", 10, 7, "must specify one of");
+	expect(HEAD "  containers:\n  - name: a\n    image: x\n    env:\n"
+	    "    - value: v\n", "spec.containers[0].env[0].name", 10, 7,
+	    "required field missing");
+}
+
+static void
+test_namespace_empty(void **state)
+{
+	struct cfg_object *o;
+	size_t n;
+
+	assert_int_equal(parse("apiVersion: v1\nkind: Pod\nmetadata:\n"
+	    "  name: p\n  namespace: \"\"\nspec: {containers: [{name: a, "
+	    "image: \"x:1\", resources: {limits: {memory: 1e3}}, "
+	    "env: [{name: E}]}]}\n", &o, &n), 0);
+	assert_string_equal(o[0].namespace, "default");
+	assert_int_equal(o[0].u.pod->containers[0].res.mem_limit, 1000);
+	assert_string_equal(o[0].u.pod->containers[0].env[0].value, "");
+	assert_int_equal(o[0].u.pod->containers[0].pull_policy,
+	    CFG_PULL_IF_NOT_PRESENT);
+	cfg_objects_free(o, n);
+}
+
+static void
 test_warnings(void **state)
 {
 	struct cfg_object *o;
@@ -615,6 +662,8 @@ main(void)
 		cmocka_unit_test(test_invalid_values),
 		cmocka_unit_test(test_resources),
 		cmocka_unit_test(test_probes_volumes),
+		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_namespace_empty),
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_json_and_list),
