@@ -244,7 +244,7 @@ net_http_header(const struct net_http_req *req, const char *name, char *out,
 			return -ENOSPC;
 		memcpy(out, req->h[i].value, req->h[i].vlen);
 		out[req->h[i].vlen] = '\0';
-		return (int)req->h[i].vlen;
+		return 0;
 	}
 	return -ENOENT;
 }
@@ -272,7 +272,7 @@ net_http_query(const struct net_http_req *req, const char *name, char *out,
 			if (pct_decode(eq + 1, n - (eq + 1 - p), out, outlen,
 			    1) < 0)
 				return -EINVAL;
-			return (int)strlen(out);
+			return 0;
 		}
 		p += n;
 		if (*p == '&')

@@ -47,10 +47,11 @@ struct net_http_req {
  */
 int net_http_parse(const char *buf, size_t len, struct net_http_req *req);
 /* Header value by name (case-insensitive), NUL-terminated copy into out;
- * -ENOENT when absent. */
+ * 0 when found, -ENOENT when absent, -ENOSPC when out is too small. */
 int net_http_header(const struct net_http_req *req, const char *name,
 	char *out, size_t outlen);
-/* Query parameter by name, percent-decoded into out; -ENOENT if absent. */
+/* Query parameter by name, percent-decoded into out ('+' is a space);
+ * 0 when found, -ENOENT if absent, -EINVAL if badly encoded or too long. */
 int net_http_query(const struct net_http_req *req, const char *name,
 	char *out, size_t outlen);
 

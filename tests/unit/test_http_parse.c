@@ -33,14 +33,14 @@ test_simple(void **state)
 	assert_int_equal(req.nh, 2);
 	assert_string_equal(req.path, "/api/v1/pods");
 	assert_string_equal(req.query, "labelSelector=app%3Dweb");
-	assert_int_equal(net_http_header(&req, "accept", v, sizeof(v)), 10);
+	assert_int_equal(net_http_header(&req, "accept", v, sizeof(v)), 0);
 	assert_string_equal(v, "text/plain");
-	assert_int_equal(net_http_header(&req, "HOST", v, sizeof(v)), 1);
+	assert_int_equal(net_http_header(&req, "HOST", v, sizeof(v)), 0);
 	assert_int_equal(net_http_header(&req, "Cookie", v, sizeof(v)),
 	    -ENOENT);
 	assert_int_equal(net_http_header(&req, "Accept", v, 4), -ENOSPC);
 	assert_int_equal(net_http_query(&req, "labelSelector", v, sizeof(v)),
-	    7);
+	    0);
 	assert_string_equal(v, "app=web");
 	assert_int_equal(net_http_query(&req, "x", v, sizeof(v)), -ENOENT);
 }
@@ -127,11 +127,11 @@ test_path_decode(void **state)
 	assert_true(parse("GET /a%20b/%2Fc+d?x=1+2&y&z=%41&&w= HTTP/1.1\r\n\r\n",
 	    &req) > 0);
 	assert_string_equal(req.path, "/a b//c+d");
-	assert_int_equal(net_http_query(&req, "x", v, sizeof(v)), 3);
+	assert_int_equal(net_http_query(&req, "x", v, sizeof(v)), 0);
 	assert_string_equal(v, "1 2");
 	assert_int_equal(net_http_query(&req, "y", v, sizeof(v)), 0);
 	assert_string_equal(v, "");
-	assert_int_equal(net_http_query(&req, "z", v, sizeof(v)), 1);
+	assert_int_equal(net_http_query(&req, "z", v, sizeof(v)), 0);
 	assert_string_equal(v, "A");
 	assert_int_equal(net_http_query(&req, "w", v, sizeof(v)), 0);
 	assert_int_equal(net_http_query(&req, "q", v, sizeof(v)), -ENOENT);
