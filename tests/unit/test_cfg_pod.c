@@ -464,7 +464,7 @@ test_env(void **state)
 	    "may not have more than one field specified at a time");
 	expect(HEAD "  containers:\n  - name: a\n    image: x\n    env:\n"
 	    "    - name: A\n      valueFrom: {configMapKeyRef: {name: c}}\n",
-	    "spec.containers[0].env[0].valueFrom.configMapKeyRef.key", 11, 35,
+	    "spec.containers[0].env[0].valueFrom.configMapKeyRef.key", 11, 36,
 	    "required field missing");
 	expect(HEAD "  containers:\n  - name: a\n    image: x\n    env:\n"
 	    "    - name: A\n      valueFrom: {}\n",
