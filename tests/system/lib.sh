@@ -175,7 +175,7 @@ pod_gone() { pctl get pods -o json >/dev/null 2>&1 && ! pod_exists "$@"; }
 # pattern goes to grep through a file so grep does not match itself.
 pids_cmdline() {
 	local f
-	f=$(mktemp "$T/.pat.XXXXXX")
+	f=$(mktemp /tmp/.picolet-pat.XXXXXX)	# not under $T: grep's argv
 	printf '%s\n' "$1" >"$f"
 	grep -lasF -f "$f" /proc/[0-9]*/cmdline 2>/dev/null |
 	    awk -F/ '{ print $3 }' | grep -vx -e "$$" -e "$BASHPID" | sort -n
@@ -329,6 +329,7 @@ state = $T/state
 run = $T/run
 logs = $T/logs
 shim = $PICOLET_BIN/picolet-shim
+cgroup = $CGNAME
 [api]
 socket = $T/picolet.sock
 [agent]
@@ -339,10 +340,12 @@ EOF
 setup_test() {
 	T=$(mktemp -d /tmp/picolet-test.XXXXXX)
 	NETNS=picolet-t-${TEST_NAME#test_}-$$
+	CGNAME=$NETNS
 	mkdir -p "$T"/manifests "$T"/state "$T"/run "$T"/logs
 	write_conf
 	if [ -n "${PICOLET_TEST_STATE:-}" ]; then
-		printf 'T=%s\nNETNS=%s\n' "$T" "$NETNS" >"$PICOLET_TEST_STATE"
+		printf 'T=%s\nNETNS=%s\nCGNAME=%s\n' "$T" "$NETNS" "$CGNAME" \
+		    >"$PICOLET_TEST_STATE"
 	fi
 	ip netns add "$NETNS" || { echo "ip netns add $NETNS failed"; exit 1; }
 	ip -n "$NETNS" link set lo up
@@ -363,11 +366,11 @@ test_uids() {
 	} | grep -v '^\.' | sort -u
 }
 
-# cleanup_dir T NETNS: what the EXIT trap does; also run by run.sh when a
-# test was killed by its timeout.
+# cleanup_dir T NETNS CGNAME: what the EXIT trap does; also run by run.sh
+# when a test was killed by its timeout.
 cleanup_dir() {
-	local t=$1 ns=$2 pids uid u d m i
-	[ -d "$t" ] || { ip netns del "$ns" 2>/dev/null; return 0; }
+	local t=$1 ns=$2 cgname=$3 pids uid u d m i
+	[ -n "$t" ] && [ -n "$ns" ] && [ -n "$cgname" ] || return 1
 	T=$t
 	local uids
 	uids=$(test_uids "$t")
@@ -383,10 +386,14 @@ cleanup_dir() {
 	sleep 0.2
 	local kids
 	kids=$(children_of $pids)
-	# The pods' cgroups (only this test's: named by its pods' uids).
+	# The test's cgroups: its own tree (conf: [paths] cgroup) in each
+	# hierarchy, and any dir named after one of its pods.
 	local cgs=""
 	for u in $uids; do
 		cgs="$cgs $(cgroups_with "$u")"
+	done
+	for d in $(find /sys/fs/cgroup -maxdepth 2 -type d -name "$cgname" 2>/dev/null); do
+		cgs="$cgs $(find "$d" -type d 2>/dev/null)"
 	done
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		local left=""
@@ -428,7 +435,7 @@ cleanup_test() {
 		kill "$b" 2>/dev/null
 	done
 	[ -n "$PICOLET_PID" ] && stop_picolet
-	cleanup_dir "$T" "$NETNS"
+	cleanup_dir "$T" "$NETNS" "$CGNAME"
 	[ "$FAILED" = 0 ] && [ "$rc" = 0 ] && exit 0
 	exit 1
 }

@@ -11,13 +11,13 @@
 #
 # Environment: PICOLET_BIN (default build/), PICOLET_VALGRIND=1 (picolet
 # under valgrind), PICOLET_TEST_TIMEOUT (seconds per test, default 180),
-# PICOLET_KEEP=1 (keep each test's temp dir).
+# PICOLET_KEEP=1 (keep each test's temp dir), PICOLET_TEST_LOGS (log dir).
 set -u
 
 DIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 export PICOLET_BIN=$(cd "${PICOLET_BIN:-$REPO/build}" 2>/dev/null && pwd)
-LOGS=$REPO/build/test-logs
+LOGS=${PICOLET_TEST_LOGS:-$REPO/build/test-logs}
 TIMEOUT=${PICOLET_TEST_TIMEOUT:-180}
 [ "${PICOLET_VALGRIND:-0}" = 1 ] && TIMEOUT=$((TIMEOUT * 3))
 
@@ -75,7 +75,7 @@ for f in "${tests[@]}"; do
 			(
 				. "$state"
 				PICOLET_LIB_ONLY=1 . "$DIR/lib.sh"
-				cleanup_dir "$T" "$NETNS"
+				cleanup_dir "$T" "$NETNS" "$CGNAME"
 			) >>"$log" 2>&1
 		fi
 	fi
