@@ -416,6 +416,7 @@ test_docker_save(void **state)
 	p = xasprintf("%s/images/layers/sha256/%s", f->state, f->diff1 + 7);
 	assert_int_equal(stat(p, &st), 0);
 	ino = st.st_ino;
+	free(p);
 
 	/* docker save: "<id>/layer.tar", a duplicate as a symlink, config
 	 * as "<hex>.json" */
