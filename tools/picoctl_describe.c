@@ -277,8 +277,9 @@ describe(struct ctl *ctl, const struct json *pod, struct buf *b)
 	buf_printf(b, "Name:\t%s\n", str(pod, "metadata.name"));
 	buf_printf(b, "Namespace:\t%s\n", str(pod, "metadata.namespace"));
 	buf_printf(b, "Priority:\t0\n");
-	buf_printf(b, "Node:\t%s/%s\n", str(pod, "spec.nodeName")[0] ?
-	    str(pod, "spec.nodeName") : "<none>", str(pod, "status.hostIP"));
+	buf_printf(b, "Node:\t%s%s%s\n", str(pod, "spec.nodeName")[0] ?
+	    str(pod, "spec.nodeName") : "<none>", str(pod,
+	    "status.hostIP")[0] ? "/" : "", str(pod, "status.hostIP"));
 	if (str(pod, "status.startTime")[0]) {
 		when(str(pod, "status.startTime"), t, sizeof(t));
 		buf_printf(b, "Start Time:\t%s\n", t);
