@@ -109,16 +109,20 @@ reason(int status)
 	}
 }
 
+/* At MAXCONN a closing connection resumes accepting; at EMFILE the fds
+ * may belong to someone else, so a timer retries as well. */
 static void
-accept_pause(struct net_http_server *s)
+accept_pause(struct net_http_server *s, bool retry)
 {
-	if (s->paused)
-		return;
-	s->paused = true;
-	ev_io_stop(s->loop, &s->ux.io);
-	ev_io_stop(s->loop, &s->tcp.io);
-	ev_timer_set(&s->retry, ACCEPT_RETRY, 0.);
-	ev_timer_start(s->loop, &s->retry);
+	if (!s->paused) {
+		s->paused = true;
+		ev_io_stop(s->loop, &s->ux.io);
+		ev_io_stop(s->loop, &s->tcp.io);
+	}
+	if (retry && !ev_is_active(&s->retry)) {
+		ev_timer_set(&s->retry, ACCEPT_RETRY, 0.);
+		ev_timer_start(s->loop, &s->retry);
+	}
 }
 
 static void
@@ -140,12 +144,8 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct net_http_server *s = container_of(w, struct net_http_server,
 	    retry);
 
-	s->paused = true;
+	/* listening again: a new EMFILE pauses and re-arms */
 	accept_resume(s);
-	if (s->paused) {
-		ev_timer_set(&s->retry, ACCEPT_RETRY, 0.);
-		ev_timer_start(loop, &s->retry);
-	}
 }
 
 /*
@@ -361,14 +361,13 @@ conn_input(struct net_http_conn *c)
 		return;
 	n = net_http_parse(c->in, MIN(c->inlen, (size_t)NET_HTTP_MAXREQ),
 	    &c->req);
-	if (n == -2 && c->inlen >= NET_HTTP_MAXREQ)
-		return fail(c, 431);
-	if (n == -2)
+	if (n == -2 && c->inlen < NET_HTTP_MAXREQ)
 		return;
-	if (n < 0)
-		return fail(c, 400);
-	if ((st = body_frame(c, (size_t)n)) != 0)
-		return fail(c, st);
+	st = n == -2 ? 431 : n < 0 ? 400 : body_frame(c, (size_t)n);
+	if (st != 0) {
+		fail(c, st);
+		return;
+	}
 	if (c->inlen < c->reqlen)
 		return;
 	c->req.blen = c->reqlen - (size_t)n;
@@ -462,14 +461,14 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	/* bounded, so one busy listener cannot starve the loop */
 	for (i = 0; i < 16; i++) {
 		if (s->nconn >= NET_HTTP_MAXCONN) {
-			accept_pause(s);
+			accept_pause(s, false);
 			return;
 		}
 		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM)
-				accept_pause(s);
+				accept_pause(s, true);
 			/* EAGAIN, or an aborted connection: nothing to do */
 			return;
 		}

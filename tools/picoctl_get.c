@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cfg/cfg.h"
 #include "lib/util.h"
 #include "tools/picoctl.h"
 
@@ -189,8 +190,10 @@ static int
 get_pods(struct ctl *ctl)
 {
 	const char *name = ctl->nargs > 1 ? ctl->args[1] : NULL;
+	struct cfg_selector *sel = NULL;
 	struct json *j;
 	struct buf path;
+	struct err err;
 	int r;
 
 	if (ctl->output && strcmp(ctl->output, "wide") &&
@@ -201,6 +204,12 @@ get_pods(struct ctl *ctl)
 		    "name,wide,yaml\n", ctl->output);
 		return 1;
 	}
+	if (ctl->selector && cfg_selector_parse(ctl->selector, &sel,
+	    &err) < 0) {
+		fprintf(stderr, "error: %s\n", err.msg);
+		return 1;
+	}
+	cfg_selector_free(sel);
 	if (name && ctl->all_ns) {
 		fprintf(stderr, "error: a resource cannot be retrieved by name "
 		    "across all namespaces\n");

@@ -386,6 +386,24 @@ test_maxconn(void **state)
 }
 
 static void
+test_tcp_listen(void **state)
+{
+	struct net_http_server *s2;
+	struct err err;
+
+	assert_int_equal(net_http_start(&s2, loop, NULL, 0, "127.0.0.1:0",
+	    handler, NULL, &err), 0);
+	net_http_stop(s2);
+	if (net_http_start(&s2, loop, NULL, 0, "[::1]:0", handler, NULL,
+	    &err) == 0)
+		net_http_stop(s2);	/* where the host has IPv6 */
+	assert_true(net_http_start(&s2, loop, NULL, 0, "nohost", handler,
+	    NULL, &err) < 0);
+	assert_true(net_http_start(&s2, loop, NULL, 0, "example.com:80",
+	    handler, NULL, &err) < 0);	/* no DNS from the loop */
+}
+
+static void
 test_stale_socket(void **state)
 {
 	struct net_http_server *s2;
@@ -425,6 +443,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stream_backpressure,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maxconn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_listen, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket, setup,
 		    teardown),
 	};
