@@ -6,7 +6,8 @@
  *   - a `docker save` archive: manifest.json naming Config, RepoTags and
  *     Layers ("<id>/layer.tar" or "blobs/sha256/<hex>"), where duplicate
  *     layers may be symlinks to each other.
- * A docker archive is turned into an OCI manifest so both end up alike.
+ * oci.c reads the first, docker.c turns the second into an OCI manifest
+ * so both end up alike; this file streams, checks and commits.
  *
  * Every file goes to tmp/<pid>-XXXXXX first and every blob's digest is
  * checked as it streams by.  Layers are unpacked there too and their
@@ -39,31 +40,6 @@
 
 #define MAX_FILES	65536
 
-struct file {
-	char *name;		/* in the archive, cleaned */
-	char *path;		/* in tmp/, NULL for an alias */
-	char *alias;		/* link target (archive name) */
-	int64_t size;
-	char digest[72];
-	bool gz;
-};
-
-struct move {
-	char *from, *to;
-};
-
-struct imp {
-	struct store *s;
-	char *dir;
-	char hint[128];
-	struct file *f;
-	size_t nf;
-	struct move *mv;	/* done at commit, in order */
-	size_t nmv;
-	struct idx add;
-	int seq;
-};
-
 static char *
 clean_name(const char *n)
 {
@@ -73,8 +49,8 @@ clean_name(const char *n)
 	return xstrdup(n);
 }
 
-static struct file *
-add_file(struct imp *m, const char *name)
+struct file *
+imp_add_file(struct imp *m, const char *name)
 {
 	struct file *f;
 
@@ -87,8 +63,8 @@ add_file(struct imp *m, const char *name)
 
 /* The file under name; a real file wins over a link of the same name
  * (tar(1) stores a second copy of a file as a hard link to itself). */
-static struct file *
-find(struct imp *m, const char *name)
+struct file *
+imp_find(struct imp *m, const char *name)
 {
 	size_t i;
 	int hops;
@@ -199,7 +175,7 @@ read_archive(struct imp *m, int fd, struct err *err)
 			    MAX_FILES);
 			break;
 		}
-		f = add_file(m, e->name);
+		f = imp_add_file(m, e->name);
 		if (e->type == '1')
 			f->alias = clean_name(e->linkname);
 		else if (e->type == '2')
@@ -218,11 +194,11 @@ out:
 	return r;
 }
 
-static int
-file_json(struct imp *m, const char *name, struct json **out,
+int
+imp_file_json(struct imp *m, const char *name, struct json **out,
     struct err *err)
 {
-	struct file *f = find(m, name);
+	struct file *f = imp_find(m, name);
 	char *data;
 	size_t len;
 	int r;
@@ -239,8 +215,8 @@ file_json(struct imp *m, const char *name, struct json **out,
 	return r;
 }
 
-static struct file *
-blob(struct imp *m, const char *digest, struct err *err)
+struct file *
+imp_blob(struct imp *m, const char *digest, struct err *err)
 {
 	struct file *f;
 	char *name;
@@ -251,7 +227,7 @@ blob(struct imp *m, const char *digest, struct err *err)
 		return NULL;
 	}
 	name = xasprintf("blobs/sha256/%s", digest + 7);
-	if ((f = find(m, name)) == NULL)
+	if ((f = imp_find(m, name)) == NULL)
 		err_setx(err, ENOENT, "blob %s missing from the archive",
 		    digest);
 	else if (strcmp(f->digest, digest) != 0) {
@@ -263,18 +239,18 @@ blob(struct imp *m, const char *digest, struct err *err)
 	return f;
 }
 
-static int
-blob_file_json(struct imp *m, const char *digest, struct json **out,
+int
+imp_blob_json(struct imp *m, const char *digest, struct json **out,
     struct err *err)
 {
 	char *name;
 	int r;
 
 	*out = NULL;
-	if (blob(m, digest, err) == NULL)
+	if (imp_blob(m, digest, err) == NULL)
 		return -EINVAL;
 	name = xasprintf("blobs/sha256/%s", digest + 7);
-	r = file_json(m, name, out, err);
+	r = imp_file_json(m, name, out, err);
 	free(name);
 	return r;
 }
@@ -385,22 +361,22 @@ out:
 	return r;
 }
 
-static int
-image_manifest(struct imp *m, const char *digest, struct err *err)
+int
+imp_image_manifest(struct imp *m, const char *digest, struct err *err)
 {
 	const struct json *layers, *ids, *l, *d;
 	struct json *man = NULL, *cfg = NULL;
 	struct file *f;
 	int r;
 
-	if ((r = blob_file_json(m, digest, &man, err)) < 0)
+	if ((r = imp_blob_json(m, digest, &man, err)) < 0)
 		goto out;
 	layers = json_get(man, "layers");
 	if (layers == NULL || layers->type != JSON_ARR) {
 		r = err_setx(err, EINVAL, "manifest %s: no layers", digest);
 		goto out;
 	}
-	if ((r = blob_file_json(m, json_path(man, "config.digest") ?
+	if ((r = imp_blob_json(m, json_path(man, "config.digest") ?
 	    json_path(man, "config.digest")->s : NULL, &cfg, err)) < 0)
 		goto out;
 	ids = json_path(cfg, "rootfs.diff_ids");
@@ -411,7 +387,7 @@ image_manifest(struct imp *m, const char *digest, struct err *err)
 	}
 	for (l = layers->child, d = ids->child; l != NULL && r == 0;
 	    l = l->next, d = d->next) {
-		if ((f = blob(m, json_get_str(l, "digest"), err)) == NULL)
+		if ((f = imp_blob(m, json_get_str(l, "digest"), err)) == NULL)
 			r = -EINVAL;
 		else if (d->type != JSON_STR || !store_digest_valid(d->s))
 			r = err_setx(err, EINVAL, "manifest %s: bad diff_id",
@@ -420,237 +396,12 @@ image_manifest(struct imp *m, const char *digest, struct err *err)
 			keep_blob(m, f);
 	}
 	if (r == 0) {
-		keep_blob(m, blob(m, json_path(man, "config.digest")->s, err));
-		keep_blob(m, blob(m, digest, err));
+		keep_blob(m, imp_blob(m, json_path(man, "config.digest")->s, err));
+		keep_blob(m, imp_blob(m, digest, err));
 	}
 out:
 	json_free(man);
 	json_free(cfg);
-	return r;
-}
-
-static bool
-platform_match(const struct json *p, const char *arch, const char *variant)
-{
-	const char *v = json_get_str(p, "variant");
-
-	if (p == NULL || json_get_str(p, "os") == NULL ||
-	    strcmp(json_get_str(p, "os"), "linux") != 0 ||
-	    json_get_str(p, "architecture") == NULL ||
-	    strcmp(json_get_str(p, "architecture"), arch) != 0)
-		return false;
-	return v == NULL || variant[0] == '\0' || strcmp(v, variant) == 0;
-}
-
-/* A descriptor to an image manifest; an index is resolved to this
- * machine's platform, or to its only manifest. */
-static int
-resolve(struct imp *m, const struct json *desc, const struct json **out,
-    struct json **hold, struct err *err)
-{
-	const char *mt = json_get_str(desc, "mediaType");
-	const struct json *list, *c, *pick = NULL;
-	char arch[16], variant[8];
-	int r;
-
-	*out = desc;
-	if (mt == NULL || (strcmp(mt, MT_OCI_INDEX) != 0 &&
-	    strcmp(mt, MT_DOCKER_LIST) != 0))
-		return 0;
-	if ((r = blob_file_json(m, json_get_str(desc, "digest"), hold,
-	    err)) < 0)
-		return r;
-	list = json_get(*hold, "manifests");
-	if (list == NULL || list->type != JSON_ARR || list->n == 0)
-		return err_setx(err, EINVAL, "index %s: no manifests",
-		    json_get_str(desc, "digest"));
-	store_platform(arch, variant);
-	for (c = list->child; c != NULL && pick == NULL; c = c->next)
-		if (platform_match(json_get(c, "platform"), arch, variant))
-			pick = c;
-	if (pick == NULL && list->n == 1)
-		pick = list->child;
-	if (pick == NULL)
-		return err_setx(err, ENOENT, "index %s: no image for linux/%s%s"
-		    "%s", json_get_str(desc, "digest"), arch,
-		    variant[0] ? "/" : "", variant);
-	*out = pick;
-	return 0;
-}
-
-static int
-oci_layout(struct imp *m, struct err *err)
-{
-	const struct json *list, *c, *man;
-	struct json *index = NULL, *hold;
-	char ref[REF_MAX];
-	int r;
-
-	if ((r = file_json(m, "index.json", &index, err)) < 0)
-		return r;
-	list = json_get(index, "manifests");
-	for (c = list != NULL ? list->child : NULL; c != NULL && r >= 0;
-	    c = c->next) {
-		r = ref_from_annotations(json_get(c, "annotations"), m->hint,
-		    ref, sizeof(ref), err);
-		if (r != 0)
-			continue;
-		hold = NULL;
-		if ((r = resolve(m, c, &man, &hold, err)) == 0 &&
-		    (r = image_manifest(m, json_get_str(man, "digest"),
-		    err)) == 0)
-			idx_put(&m->add, ref, json_get_str(man, "digest"),
-			    json_get_str(man, "mediaType") != NULL ?
-			    json_get_str(man, "mediaType") : MT_OCI_MANIFEST,
-			    json_get_int(man, "size", 0));
-		json_free(hold);
-	}
-	json_free(index);
-	return r < 0 ? r : 0;
-}
-
-/* Write a made-up blob (docker archives have no manifest) into tmp/. */
-static const char *
-synth_blob(struct imp *m, const void *data, size_t len, struct err *err)
-{
-	char digest[72], *name;
-	struct file *f;
-	int fd;
-
-	store_sha_buf(data, len, digest);
-	name = xasprintf("blobs/sha256/%s", digest + 7);
-	if ((f = find(m, name)) != NULL) {
-		free(name);
-		return f->digest;
-	}
-	f = add_file(m, name);
-	free(name);
-	f->path = xasprintf("%s/f%zu", m->dir, m->nf);
-	memcpy(f->digest, digest, sizeof(digest));
-	f->size = (int64_t)len;
-	fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, data, len) < 0) {
-		err_set(err, errno, "write %s", f->path);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	close(fd);
-	return f->digest;
-}
-
-/* An alias "blobs/sha256/<hex>" for an archive file, named by content. */
-static struct file *
-as_blob(struct imp *m, const char *name, struct err *err)
-{
-	struct file *f = find(m, name), *a;
-	char *bn;
-
-	if (f == NULL) {
-		err_setx(err, ENOENT, "%s missing from the archive", name);
-		return NULL;
-	}
-	bn = xasprintf("blobs/sha256/%s", f->digest + 7);
-	if (find(m, bn) == NULL) {
-		const char *target = f->name;
-		char *t = xstrdup(target);
-
-		a = add_file(m, bn);
-		a->alias = t;
-		f = find(m, bn);
-	}
-	free(bn);
-	return f;
-}
-
-static const char *
-docker_manifest(struct imp *m, const struct json *ent, struct err *err)
-{
-	const struct json *layers = json_get(ent, "Layers"), *l;
-	struct file *cf, *lf;
-	const char *d = NULL;
-	struct jsonw w;
-	struct buf b;
-
-	if ((cf = as_blob(m, json_get_str(ent, "Config") != NULL ?
-	    json_get_str(ent, "Config") : "(no Config)", err)) == NULL)
-		return NULL;
-	if (layers == NULL || layers->type != JSON_ARR) {
-		err_setx(err, EINVAL, "manifest.json: no Layers");
-		return NULL;
-	}
-	buf_init(&b, STORE_JSON_MAX);
-	jw_init(&w, &b);
-	jw_obj(&w);
-	jw_kint(&w, "schemaVersion", 2);
-	jw_kstr(&w, "mediaType", MT_OCI_MANIFEST);
-	jw_key(&w, "config");
-	jw_obj(&w);
-	jw_kstr(&w, "mediaType", MT_OCI_CONFIG);
-	jw_kstr(&w, "digest", cf->digest);
-	jw_kint(&w, "size", cf->size);
-	jw_obj_end(&w);
-	jw_key(&w, "layers");
-	jw_arr(&w);
-	for (l = layers->child; l != NULL; l = l->next) {
-		if (l->type != JSON_STR ||
-		    (lf = as_blob(m, l->s, err)) == NULL)
-			goto out;
-		jw_obj(&w);
-		jw_kstr(&w, "mediaType", lf->gz ? MT_OCI_LAYER_GZ :
-		    MT_OCI_LAYER);
-		jw_kstr(&w, "digest", lf->digest);
-		jw_kint(&w, "size", lf->size);
-		jw_obj_end(&w);
-	}
-	jw_arr_end(&w);
-	jw_obj_end(&w);
-	if (w.err == 0)
-		d = synth_blob(m, b.p, b.len, err);
-	else
-		err_setx(err, EFBIG, "manifest.json: too many layers");
-out:
-	buf_free(&b);
-	return d;
-}
-
-static int
-docker_archive(struct imp *m, struct err *err)
-{
-	const struct json *c, *tags, *t;
-	struct json *list = NULL;
-	char ref[REF_MAX], digest[72];
-	const char *d;
-	int64_t size;
-	int r;
-
-	if ((r = file_json(m, "manifest.json", &list, err)) < 0)
-		return r;
-	for (c = list->type == JSON_ARR ? list->child : NULL; c != NULL;
-	    c = c->next) {
-		tags = json_get(c, "RepoTags");
-		if (tags == NULL || tags->type != JSON_ARR || tags->n == 0)
-			continue;
-		if ((d = docker_manifest(m, c, err)) == NULL) {
-			r = -EINVAL;
-			break;
-		}
-		memcpy(digest, d, sizeof(digest));
-		if ((r = image_manifest(m, digest, err)) < 0)
-			break;
-		size = blob(m, digest, NULL)->size;
-		for (t = tags->child; t != NULL && r == 0; t = t->next) {
-			if (t->type != JSON_STR)
-				continue;
-			if ((r = store_ref_normalize(t->s, ref, sizeof(ref),
-			    err)) == 0)
-				idx_put(&m->add, ref, digest, MT_OCI_MANIFEST,
-				    size);
-		}
-		if (r < 0)
-			break;
-	}
-	json_free(list);
 	return r;
 }
 
@@ -766,11 +517,11 @@ store_import(struct store *s, const char *archive, char ***refs_out,
 	close(fd);
 	if (r < 0)
 		goto fail;
-	if (find(&m, "index.json") != NULL && find(&m, "oci-layout") != NULL)
-		r = oci_layout(&m, err);
-	if (r == 0 && m.add.n == 0 && find(&m, "manifest.json") != NULL)
-		r = docker_archive(&m, err);
-	else if (r == 0 && m.add.n == 0 && find(&m, "index.json") == NULL)
+	if (imp_find(&m, "index.json") != NULL && imp_find(&m, "oci-layout") != NULL)
+		r = imp_oci_layout(&m, err);
+	if (r == 0 && m.add.n == 0 && imp_find(&m, "manifest.json") != NULL)
+		r = imp_docker_archive(&m, err);
+	else if (r == 0 && m.add.n == 0 && imp_find(&m, "index.json") == NULL)
 		r = err_setx(err, EINVAL, "neither an OCI layout nor a "
 		    "docker save archive");
 	if (r == 0 && m.add.n == 0)

@@ -63,4 +63,48 @@ char *layer_path(const struct store *s, const char *diffid);
 int blob_json(const struct store *s, const char *digest, struct json **out,
 	struct err *err);
 
+/* ---- one import in progress (import.c, docker.c) ---- */
+
+struct file {
+	char *name;		/* in the archive, cleaned */
+	char *path;		/* in tmp/, NULL for an alias */
+	char *alias;		/* link target (archive name) */
+	int64_t size;
+	char digest[72];
+	bool gz;
+};
+
+struct move {
+	char *from, *to;
+};
+
+struct imp {
+	struct store *s;
+	char *dir;
+	char hint[128];
+	struct file *f;
+	size_t nf;
+	struct move *mv;	/* done at commit, in order */
+	size_t nmv;
+	struct idx add;
+	int seq;
+};
+
+/* A file by its name in the archive, links followed; NULL if absent. */
+struct file *imp_find(struct imp *m, const char *name);
+struct file *imp_add_file(struct imp *m, const char *name);
+int imp_file_json(struct imp *m, const char *name, struct json **out,
+	struct err *err);
+/* blobs/sha256/<hex> of the archive, its content checked. */
+struct file *imp_blob(struct imp *m, const char *digest, struct err *err);
+/* A JSON blob of the archive, content checked, parsed. */
+int imp_blob_json(struct imp *m, const char *digest, struct json **out,
+	struct err *err);
+/* Verify a manifest, its config and layers; unpack what is new. */
+int imp_image_manifest(struct imp *m, const char *digest, struct err *err);
+/* index.json of an OCI layout: its named images. */
+int imp_oci_layout(struct imp *m, struct err *err);
+/* manifest.json of a docker save archive: its tagged images. */
+int imp_docker_archive(struct imp *m, struct err *err);
+
 #endif
