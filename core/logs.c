@@ -291,10 +291,9 @@ logs_serve(struct agent *a, struct net_http_conn *conn,
 			fail(conn, 400, "BadRequest", msg);
 			return;
 		}
-		/* The previous instance wrote restarts-1, unless the current
-		 * one has not started yet. */
-		if (c->shim_pid > 0 || c->state == CTR_TERMINATED)
-			restart--;
+		/* Instance N writes N.log and restartCount is N from its
+		 * start on, also while it waits in back-off after dying. */
+		restart--;
 	}
 	ctr_log_dir(c, dir, sizeof(dir));
 	ls = xcalloc(1, sizeof(*ls));
