@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -385,6 +386,31 @@ test_maxconn(void **state)
 		close(fds[i]);
 }
 
+/* Out of fds: accepting pauses (no busy loop) and resumes later. */
+static void
+test_emfile(void **state)
+{
+	struct rlimit old, lim;
+	unsigned int iters;
+	int lowest;
+
+	client_open();
+	client_send("GET /e HTTP/1.1\r\n\r\n", 19);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lowest = dup(0);
+	close(lowest);
+	lim = old;
+	lim.rlim_cur = (rlim_t)lowest;	/* every fd below it is taken */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	iters = ev_iteration(loop);
+	spin(0.3);
+	iters = ev_iteration(loop) - iters;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_true(iters < 20);
+	assert_int_equal(ncalls, 0);
+	run_until(1);		/* the retry timer picks it up */
+}
+
 static void
 test_tcp_listen(void **state)
 {
@@ -443,6 +469,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stream_backpressure,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maxconn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_listen, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket, setup,
