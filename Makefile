@@ -32,14 +32,16 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 # about snprintf truncation into PATH_MAX buffers are noise there.
 WARN      += $(shell $(CC) -Werror -Wno-format-truncation -E -x c /dev/null \
                >/dev/null 2>&1 && echo -Wno-format-truncation)
-CFLAGS    ?= -O2 -g
-CFLAGS    += -std=c11 $(WARN) -D_GNU_SOURCE -DPICOLET_VERSION='"$(VERSION)"' \
-             -I. -fno-strict-aliasing -fstack-protector-strong
-LDFLAGS   ?=
+# OPT and CFLAGS/LDFLAGS are the user's; ALL_* are what is used.
+OPT       ?= -O2 -g
+ALL_CFLAGS = $(OPT) -std=c11 $(WARN) -D_GNU_SOURCE \
+             -DPICOLET_VERSION='"$(VERSION)"' -I. -fno-strict-aliasing \
+             -fstack-protector-strong $(CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS)
 SAN       ?=
 ifneq ($(SAN),)
-  CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer -O1
-  LDFLAGS += -fsanitize=$(SAN)
+  ALL_CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer
+  ALL_LDFLAGS += -fsanitize=$(SAN)
 endif
 
 LIBS_AGENT := -lev -lyaml -linih -lmbedtls -lmbedx509 -lmbedcrypto \
@@ -73,23 +75,23 @@ all: $(BINS)
 
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(foreach m,$(MODULES),$(eval $(LIB_$(m)): $(OBJS_$(m)) ; @mkdir -p $$(dir $$@); rm -f $$@; $(AR) rcs $$@ $$^))
 
 $(OUT)/picolet: $(OUT)/core/main.o $(AGENT_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_AGENT)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_AGENT)
 
 # The shim is one small process per container: only runtime/ and lib/.
 $(OUT)/picolet-shim: $(OUT)/runtime/shim_main.o $(LIB_runtime) $(LIB_lib)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SHIM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SHIM)
 
 $(OUT)/picoctl: $(CTL_OBJS) $(LIB_runtime) $(LIB_store) $(LIB_cfg) $(LIB_lib)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CTL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CTL)
 
 $(OUT)/tests/%: $(OUT)/tests/unit/%.o $(AGENT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_AGENT) $(LIBS_TEST)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_AGENT) $(LIBS_TEST)
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
@@ -102,7 +104,7 @@ test: all unit system
 # ASan+UBSan build in its own tree, then valgrind over the unit tests
 # and picolet itself in the system tests.
 check:
-	$(MAKE) O=$(O)/san SAN=address,undefined CFLAGS="-O1 -g" test
+	$(MAKE) O=$(O)/san SAN=address,undefined OPT="-O1 -g" test
 	$(MAKE) unit-valgrind system-valgrind
 
 unit-valgrind: $(UNIT_BINS)
