@@ -11,6 +11,7 @@
  * last, so a read-only directory does not stop its own entries and
  * creating entries does not bump an mtime already set.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -113,28 +114,49 @@ open_parent(struct unpack *u, char *path, const char **base, bool mk,
 	return fd;
 }
 
+/* rm -rf of name in dirfd, never following a symlink. */
+static int
+remove_at(int pfd, const char *name, struct err *err)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd, r = 0;
+
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : err_set(err, errno, "stat");
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(pfd, name, 0) < 0 ?
+		    err_set(err, errno, "unlink") : 0;
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, errno, "open");
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return err_set(err, errno, "opendir");
+	}
+	while (r == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			r = remove_at(dirfd(d), de->d_name, err);
+	closedir(d);
+	if (r == 0 && unlinkat(pfd, name, AT_REMOVEDIR) < 0)
+		r = err_set(err, errno, "rmdir");
+	return r;
+}
+
 /* Make room for a new entry: a directory stays for a directory. */
 static int
-make_room(struct unpack *u, int pfd, const char *base, const char *path,
-    bool is_dir, struct err *err)
+make_room(int pfd, const char *base, bool is_dir, struct err *err)
 {
 	struct stat st;
-	char *full;
-	int r;
 
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : err_set(err, errno, "stat");
-	if (S_ISDIR(st.st_mode)) {
-		if (is_dir)
-			return 1;
-		full = xasprintf("%s/%s", u->dir, path);
-		r = rm_rf(full, err);
-		free(full);
-		return r;
-	}
-	if (unlinkat(pfd, base, 0) < 0)
-		return err_set(err, errno, "unlink");
-	return 0;
+	if (S_ISDIR(st.st_mode) && is_dir)
+		return 1;
+	return remove_at(pfd, base, err);
 }
 
 static int
@@ -243,30 +265,22 @@ hardlink(struct unpack *u, int pfd, const char *base,
 }
 
 static int
-whiteout(struct unpack *u, int pfd, const char *base, char *path,
-    struct err *err)
+whiteout(int pfd, const char *base, struct err *err)
 {
 	const char *name = base + strlen(WH);
-	char *full;
-	int r, fd;
+	int r;
 
-	if (strcmp(base, OPQ) == 0) {
-		/* the parent dir, which open_parent gave us */
-		fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			return err_set(err, errno, "open");
-		r = fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0 ?
+	/* the opaque marker's parent is the dir open_parent gave us */
+	if (strcmp(base, OPQ) == 0)
+		return fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0) < 0 ?
 		    err_set(err, errno, "setxattr trusted.overlay.opaque") : 0;
-		close(fd);
-		return r;
-	}
 	if (name[0] == '\0' || strcmp(name, ".") == 0 ||
 	    strcmp(name, "..") == 0)
 		return err_setx(err, EINVAL, "bad whiteout");
-	full = xasprintf("%s/%.*s%s", u->dir, (int)(base - path), path, name);
-	r = rm_rf(full, err);
-	free(full);
-	if (r < 0)
+	/* aufs' own metadata (.wh..wh.plnk and the like): not for overlay */
+	if (strncmp(name, WH, strlen(WH)) == 0)
+		return 0;
+	if ((r = remove_at(pfd, name, err)) < 0)
 		return r;
 	if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0)
 		return err_set(err, errno, "mknod whiteout");
@@ -325,9 +339,9 @@ entry(struct unpack *u, struct store_tar *t, struct store_tar_entry *e,
 	if ((pfd = r = open_parent(u, path, &base, true, err)) < 0)
 		goto out;
 	if (strncmp(base, WH, strlen(WH)) == 0)
-		r = whiteout(u, pfd, base, path, err);
-	else if ((r = make_room(u, pfd, base, path, e->type == '5',
-	    err)) == 0 || (r == 1 && e->type == '5')) {
+		r = whiteout(pfd, base, err);
+	else if ((r = make_room(pfd, base, e->type == '5', err)) == 0 ||
+	    (r == 1 && e->type == '5')) {
 		if (r == 0)
 			r = create(u, t, pfd, base, e, err);
 		if (r >= 0 && e->type != '1')

@@ -466,6 +466,35 @@ test_unpack_refused(void **state)
 	refused(hardlink_via_sym, "h");
 }
 
+/* A dir replaced by a symlink later in the layer: its mode and mtime,
+ * applied at the end, must not land on the symlink's target. */
+static void
+test_unpack_dir_then_symlink(void **state)
+{
+	char *root = tmpdir(), *dir = xasprintf("%s/layer", root);
+	char *out = xasprintf("%s/outside", root);
+	struct err err;
+	struct stat st;
+	struct buf b;
+
+	assert_int_equal(mkdir(out, 0751), 0);
+	buf_init(&b, 1 << 24);
+	hdr(&b, "a/", '5', NULL, NULL, 0, 0700);
+	hdr(&b, "a/b/", '5', NULL, NULL, 0, 0700);
+	hdr(&b, "a", '2', out, NULL, 0, 0777);
+	end(&b);
+	if (unpack(&b, dir, NULL, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0751);
+	assert_true(st.st_mtime != 1600000000);
+	buf_free(&b);
+	assert_int_equal(rm_rf(root, &err), 0);
+	free(out);
+	free(dir);
+	free(root);
+}
+
 static void
 test_unpack_whiteouts(void **state)
 {
@@ -485,6 +514,9 @@ test_unpack_whiteouts(void **state)
 	file(&b, "d/gone", "x");	/* same layer: replaced by whiteout */
 	hdr(&b, "d/.wh.gone", '0', NULL, NULL, 0, 0644);
 	hdr(&b, "d/.wh.lower", '0', NULL, NULL, 0, 0644);
+	file(&b, "d/sub/f", "z");	/* a whole dir of this layer */
+	hdr(&b, "d/.wh.sub", '0', NULL, NULL, 0, 0644);
+	hdr(&b, ".wh..wh.plnk", '5', NULL, NULL, 0, 0700);	/* aufs */
 	hdr(&b, "o/", '5', NULL, NULL, 0, 0755);
 	hdr(&b, "o/.wh..wh..opq", '0', NULL, NULL, 0, 0644);
 	file(&b, "o/kept", "y");
@@ -501,6 +533,13 @@ test_unpack_whiteouts(void **state)
 	p = xasprintf("%s/d/lower", dir);
 	assert_int_equal(lstat(p, &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
+	free(p);
+	p = xasprintf("%s/d/sub", dir);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	free(p);
+	p = xasprintf("%s/.wh..wh.plnk", dir);
+	assert_int_equal(lstat(p, &st), -1);
 	free(p);
 	p = xasprintf("%s/d/.wh.gone", dir);
 	assert_int_equal(lstat(p, &st), -1);
@@ -539,6 +578,7 @@ main(void)
 		cmocka_unit_test(test_tar_pax_fields),
 		cmocka_unit_test(test_unpack),
 		cmocka_unit_test(test_unpack_refused),
+		cmocka_unit_test(test_unpack_dir_then_symlink),
 		cmocka_unit_test(test_unpack_whiteouts),
 	};
 
