@@ -394,6 +394,14 @@ test_emfile(void **state)
 	unsigned int iters;
 	int lowest;
 
+	const char *pre = getenv("LD_PRELOAD");
+
+	/* valgrind emulates the fd limit: accept4 takes the connection,
+	 * then valgrind closes it and reports EMFILE */
+	if (pre != NULL && strstr(pre, "vgpreload") != NULL) {
+		skip();
+		return;
+	}
 	client_open();
 	client_send("GET /e HTTP/1.1\r\n\r\n", 19);
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
