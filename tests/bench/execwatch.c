@@ -19,6 +19,10 @@
  * read after the event, so the workload must outlive that read (the bench
  * uses sleep).  The connector only exists in the initial network
  * namespace: run this there.
+ *
+ * With EXECWATCH_TRACE=STRING, every earlier exec whose command line holds
+ * STRING (the runtime's own helpers, e.g. picolet's shim) is printed too,
+ * as "trace exec_us=N comm=NAME", to split the figure into stages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +41,8 @@
 #include <unistd.h>
 
 static char selfns[64];
+static const char *trace;
+static uint64_t t0;
 
 static uint64_t
 now_ns(void)
@@ -115,6 +121,32 @@ has_token(int pid, const char *want)
 	return 0;
 }
 
+static void
+trace_exec(int pid, uint64_t ts)
+{
+	char path[64], buf[4096], *comm, *slash;
+	ssize_t n, i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	/* argv[0]'s last component, then the whole line to search. */
+	comm = (slash = strrchr(buf, '/')) != NULL ? slash + 1 : buf;
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	if (strstr(buf, trace) == NULL)
+		return;
+	printf("trace exec_us=%.1f comm=%.*s\n", (double)(ts - t0) / 1000.0,
+	    (int)strcspn(comm, " "), comm);
+}
+
 /* The stamp of the first matching exec, or 0 at the deadline. */
 static uint64_t
 wait_exec(int fd, const char *want, uint64_t deadline)
@@ -144,6 +176,9 @@ wait_exec(int fd, const char *want, uint64_t deadline)
 				continue;
 			if (has_token(ev->event_data.exec.process_tgid, want))
 				return ev->timestamp_ns;
+			if (trace != NULL)
+				trace_exec(ev->event_data.exec.process_tgid,
+				    ev->timestamp_ns);
 		}
 	}
 	return 0;
@@ -153,7 +188,7 @@ int
 main(int argc, char **argv)
 {
 	char want[256];
-	uint64_t t0, t1, deadline;
+	uint64_t t1, deadline;
 	pid_t child = -1;
 	ssize_t n;
 	int fd, st;
@@ -168,6 +203,7 @@ main(int argc, char **argv)
 	if (n < 0)
 		return 1;
 	selfns[n] = '\0';
+	trace = getenv("EXECWATCH_TRACE");
 	if ((fd = cn_open()) < 0)
 		return 1;
 	t0 = now_ns();

@@ -261,13 +261,18 @@ lat_picolet() {
 	local tok=pl-$$-$1 m=$T/manifests r
 	pod_yaml bench-lat "$tok" >"$m/.bench-lat.tmp"
 	sleep 0.1	# picolet sees (and ignores) the dotfile's events first
-	r=$("$OUT/execwatch" "$tok" 30000 rename "$m/.bench-lat.tmp" "$m/bench-lat.yaml")
+	r=$(EXECWATCH_TRACE="$T/" "$OUT/execwatch" "$tok" 30000 rename \
+	    "$m/.bench-lat.tmp" "$m/bench-lat.yaml")
+	# The shim's exec splits the figure: picolet's part, then the shim's.
+	raw "start picolet-shim run=$1 exec_us=$(awk -F'[ =]' \
+	    '$5 == "picolet-shim" { print $3; exit }' <<<"$r")"
+	r=$(sed -n 's/^exec_us=//p' <<<"$r")
 	wait_until '[ "$(nrunning)" = 1 ]' 30 ||
 	    finding "start run $1: pod bench-lat not Running within 30 s (exec marker: $r)"
 	rm -f "$m/bench-lat.yaml"
 	wait_until '[ "$(npods)" = 0 ] && [ "$(nrundirs)" = 0 ]' 30 ||
 	    finding "start run $1: pod or its run dir still there 30 s after the manifest was deleted"
-	echo "${r#exec_us=}"
+	echo "$r"
 }
 
 lat_crun() {
@@ -367,12 +372,19 @@ bench_wake() {
 	done
 	wait_until '[ "$(npods)" = "$WAKE_PODS" ] && [ "$(nrundirs)" = "$WAKE_PODS" ]' 60 ||
 	    finding "wake-ups: $(npods) pods / $(nrundirs) run dirs 60 s after deleting down to $WAKE_PODS"
+	[ "$(readlink "/proc/$PICOLET_PID/exe")" = "$PICOLET_BIN/picolet" ] ||
+	    finding "wake-ups: pid $PICOLET_PID is not picolet"
 	sleep 3
 	a=$(ctxt)
+	raw "wake threads=$(ls /proc/"$PICOLET_PID"/task | wc -l) ctxt_switches_so_far=$a"
 	sleep "$WAKE"
 	b=$(ctxt)
 	raw "wake ctxt_switches pods=$WAKE_PODS secs=$WAKE count=$((b - a))"
-	timeout -s INT "$WAKE" strace -c -f -p "$PICOLET_PID" -o "$T/strace.txt" 2>/dev/null
+	timeout -s INT "$WAKE" strace -c -f -p "$PICOLET_PID" -o "$T/strace.txt" \
+	    2>"$T/strace.err"
+	# No output file lines means no syscalls only if strace did attach.
+	grep -q attached "$T/strace.err" ||
+	    finding "strace did not attach: $(head -n 2 "$T/strace.err")"
 	calls=$(awk '$NF == "total" { print $4 }' "$T/strace.txt")
 	raw "wake strace pods=$WAKE_PODS secs=$WAKE syscalls=${calls:-0}"
 	sed 's/^/strace: /' "$T/strace.txt" >>"$RES"
@@ -415,6 +427,11 @@ summary() {
 	c9=$(awk -v v="$c9" 'BEGIN { printf "%.2f", v / 1000 }')
 	fm=$(awk -v v="$fm" 'BEGIN { printf "%.2f", v / 1000 }')
 	f9=$(awk -v v="$f9" 'BEGIN { printf "%.2f", v / 1000 }')
+	local shm_ms
+	awk '/^start picolet-shim run=[1-9]/ { sub(/.*exec_us=/, ""); if ($0 != "") print }' \
+	    "$RES" >"$T/lat-shim"
+	read -r shm_ms _ _ _ _ <<<"$(stats "$T/lat-shim")"
+	shm_ms=$(awk -v v="$shm_ms" 'BEGIN { printf "%.2f", v / 1000 }')
 	hf=$(get median_ms '^hyperfine unshare' | awk '{ printf "%.2f", $1 }')
 	hc=$(get median_ms '^hyperfine crun' | awk '{ printf "%.2f", $1 }')
 	local i0r i0p i1r i1p mr mp np sh1 shn shs sl wl
@@ -439,6 +456,7 @@ summary() {
    unshare floor      $(printf '%9s %9s %5s' "$fm" "$f9" "$fn")
    picolet/crun       $(printf '%9s %9s' "$(ratio "$pm" "$cm")" "$(ratio "$p9" "$c9")")        goal < 1.0
    picolet/floor      $(printf '%9s %9s' "$(ratio "$pm" "$fm")" "$(ratio "$p9" "$f9")")        goal <= 2.0
+   picolet, median of its stages: rename -> shim exec $shm_ms, shim -> workload $(awk -v a="$pm" -v b="$shm_ms" 'BEGIN { printf "%.2f", a - b }') (approx.)
    full runs to exit, /bin/true (hyperfine, as bench-peers): floor ${hf:-?} ms, crun ${hc:-?} ms
    picolet median / those: $(ratio "$pm" "${hc:-0}") vs crun, $(ratio "$pm" "${hf:-0}") vs floor
 2. memory, KiB
