@@ -403,6 +403,8 @@ check_leftovers() {
 	[ -z "$c" ] || finding "no pods left, but cgroups remain: $(echo $c)"
 	p=$(shim_pids)
 	[ -z "$p" ] || finding "no pods left, but shims still run: $(echo $p)"
+	p=$(ls -A "$T/state/pods" "$T/logs" 2>/dev/null | grep -v -e '^$' -e ':$')
+	[ -z "$p" ] || finding "no pods left, but state/pods or logs hold: $(echo $p)"
 	kill -TERM "$PICOLET_PID"
 	wait "$PICOLET_PID" 2>/dev/null
 	raw "picolet exit status after SIGTERM: $?"
