@@ -4,9 +4,8 @@
  * spaces with Go's HTML-safe escaping; YAML is go-yaml v2's block style
  * (sequences under a key are not indented, strings that would read as
  * another type are double-quoted, strings YAML cannot take plain are
- * single-quoted, multi-line strings become literal blocks).  Unlike
- * go-yaml, long strings are not folded at 80 columns: the output reads
- * back the same either way.
+ * single-quoted, multi-line strings become literal blocks, and long
+ * strings fold at a space past column 80 as libyaml's emitter does).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -230,39 +229,94 @@ has_special(const char *s)
 	return false;
 }
 
-static void
-yaml_dquote(struct buf *b, const char *s)
+/* Characters since the last line break: libyaml folds by column. */
+static int
+column(const struct buf *b)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	size_t i = b->len;
+	int col = 0;
 
-	buf_append(b, "\"", 1);
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
-		else if (*p == '\n')
-			buf_puts(b, "\\n");
-		else if (*p == '\t')
-			buf_puts(b, "\\t");
-		else if (*p == '\r')
-			buf_puts(b, "\\r");
-		else if (*p < 0x20 || *p == 0x7f)
-			buf_printf(b, "\\x%02X", *p);
-		else
-			buf_append(b, p, 1);
+	while (i > 0 && b->p[i - 1] != '\n') {
+		i--;
+		col += ((unsigned char)b->p[i] & 0xc0) != 0x80;
 	}
-	buf_append(b, "\"", 1);
+	return col;
 }
 
-static void
-yaml_squote(struct buf *b, const char *s)
+enum qstyle { Q_PLAIN, Q_SINGLE, Q_DOUBLE };
+
+/* One byte inside double quotes; returns the columns it took. */
+static int
+dq_escape(struct buf *b, unsigned char ch)
 {
-	buf_append(b, "'", 1);
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_append(b, "'", 1);	/* '' is a quote inside '' */
-		buf_append(b, s, 1);
+	static const char esc[] = "0\0\0\0\0\0\0abtnvfr";
+	char tmp[8];
+
+	if (ch == '"' || ch == '\\')
+		snprintf(tmp, sizeof(tmp), "\\%c", ch);
+	else if (ch < sizeof(esc) - 1 && esc[ch] != '\0')
+		snprintf(tmp, sizeof(tmp), "\\%c", esc[ch]);
+	else if (ch == 0x1b)
+		snprintf(tmp, sizeof(tmp), "\\e");
+	else if (ch < 0x20 || ch == 0x7f)
+		snprintf(tmp, sizeof(tmp), "\\x%02X", ch);
+	else {
+		buf_append(b, &ch, 1);
+		return (ch & 0xc0) != 0x80;
 	}
-	buf_append(b, "'", 1);
+	buf_puts(b, tmp);
+	return (int)strlen(tmp);
+}
+
+/*
+ * A flow scalar as libyaml writes it: past column 80 (go-yaml's width)
+ * a single space becomes a line break and the next line starts at ind;
+ * ind < 0 (keys) never breaks.
+ */
+static void
+yaml_flow(struct buf *b, const char *s, enum qstyle q, int ind)
+{
+	const char *p;
+	bool spaces = false, brk;
+	int col = column(b);
+
+	if (q != Q_PLAIN) {
+		buf_append(b, q == Q_SINGLE ? "'" : "\"", 1);
+		col++;
+	}
+	for (p = s; *p; p++) {
+		if (*p != ' ') {
+			spaces = false;
+			if (q == Q_DOUBLE)
+				col += dq_escape(b, (unsigned char)*p);
+			else {
+				if (q == Q_SINGLE && *p == '\'') {
+					buf_append(b, "'", 1);	/* '' */
+					col++;
+				}
+				buf_append(b, p, 1);
+				col += ((unsigned char)*p & 0xc0) != 0x80;
+			}
+			continue;
+		}
+		brk = ind >= 0 && !spaces && col > 80 && (q == Q_PLAIN ||
+		    (p != s && p[1] != '\0')) && (q == Q_DOUBLE || p[1] != ' ');
+		spaces = true;
+		if (!brk) {
+			buf_append(b, " ", 1);
+			col++;
+			continue;
+		}
+		buf_append(b, "\n", 1);
+		indent(b, ind);
+		col = ind;
+		if (q == Q_DOUBLE && p[1] == ' ') {
+			buf_append(b, "\\", 1);
+			col++;
+		}
+	}
+	if (q != Q_PLAIN)
+		buf_append(b, q == Q_SINGLE ? "'" : "\"", 1);
 }
 
 /* A literal block is allowed when no line ends in a space and the text
@@ -297,8 +351,8 @@ yaml_literal(struct buf *b, const char *s, int ind)
 	}
 }
 
-/* Writes the scalar; ind is where a literal block's lines start.
- * Ends the line. */
+/* Writes the scalar and ends the line; ind is where continuation lines
+ * start (-1 for a key, which stays on one line). */
 static void
 yaml_scalar(struct buf *b, const struct json *j, int ind)
 {
@@ -313,17 +367,16 @@ yaml_scalar(struct buf *b, const struct json *j, int ind)
 		number(b, j);
 		break;
 	case JSON_STR:
-		if (strchr(j->s, '\n') && literal_ok(j->s)) {
+		if (ind >= 0 && strchr(j->s, '\n') && literal_ok(j->s)) {
 			yaml_literal(b, j->s, ind);
 			return;
 		}
 		if (strchr(j->s, '\n') || has_special(j->s) ||
 		    resolves_other(j->s))
-			yaml_dquote(b, j->s);
-		else if (plain_ok(j->s))
-			buf_puts(b, j->s);
+			yaml_flow(b, j->s, Q_DOUBLE, ind);
 		else
-			yaml_squote(b, j->s);
+			yaml_flow(b, j->s, plain_ok(j->s) ? Q_PLAIN : Q_SINGLE,
+			    ind);
 		break;
 	default:
 		buf_puts(b, j->type == JSON_OBJ ? "{}" : "[]");
@@ -348,7 +401,7 @@ yaml_key(struct buf *b, const char *k)
 	    .slen = strlen(k) };
 	size_t len = b->len;
 
-	yaml_scalar(b, &tmp, 0);
+	yaml_scalar(b, &tmp, -1);
 	b->len = len + strlen(b->p + len) - 1;	/* drop the newline */
 	b->p[b->len] = '\0';
 }

@@ -282,6 +282,19 @@ test_yaml(void **state)
 	    "- it's\n- '#x'\n- 'a #b'\n- \"1.5\"\n- \"0x1f\"\n- \"yes\"\n"
 	    "- \"~\"\n- \"1:20\"\n- x:y\n- \"tab\\there\"\n- ' lead'\n"
 	    "- '''q'''\n- plain text\n- -x\n");
+	/* long strings fold at a space past column 80, as libyaml does */
+	doc("{\"status\":{\"message\":\"Back-off restarting failed container "
+	    "side in pod hello_default(06579129-27b5-44c0-905d-338f7d3ad4b7) "
+	    "and more words here\",\"q\":\"it's a very long single quoted "
+	    "string: with a colon and more text to push it past the eighty "
+	    "column limit ok\"}}", true,
+	    "status:\n"
+	    "  message: Back-off restarting failed container side in pod "
+	    "hello_default(06579129-27b5-44c0-905d-338f7d3ad4b7)\n"
+	    "    and more words here\n"
+	    "  q: 'it''s a very long single quoted string: with a colon and "
+	    "more text to push it\n"
+	    "    past the eighty column limit ok'\n");
 	doc("{\"a\":{\"m\":\"line1\\nline2\\n\",\"s\":\"one\\ntwo\"}}", true,
 	    "a:\n  m: |\n    line1\n    line2\n  s: |-\n    one\n    two\n");
 }
