@@ -267,9 +267,13 @@ queue_head(struct net_http_conn *c, int status, const char *ctype,
 		r = buf_puts(&c->out, "Transfer-Encoding: chunked\r\n");
 	else if (r == 0 && len != (size_t)-1)
 		r = buf_printf(&c->out, "Content-Length: %zu\r\n", len);
+	/* an HTTP/1.0 client keeps the connection only when told so */
+	if (r == 0 && (!c->keepalive || c->close_after))
+		r = buf_puts(&c->out, "Connection: close\r\n");
+	else if (r == 0 && c->req.minor == 0)
+		r = buf_puts(&c->out, "Connection: keep-alive\r\n");
 	if (r == 0)
-		r = buf_puts(&c->out, c->keepalive && !c->close_after ?
-		    "\r\n" : "Connection: close\r\n\r\n");
+		r = buf_puts(&c->out, "\r\n");
 	return r;
 }
 
