@@ -163,6 +163,28 @@ fail:
 	return r;
 }
 
+/* Is entry ref e the image "name[:tag]@digest" asks for?  A pinned
+ * reference matches any tag of that repository with that manifest. */
+static bool
+pinned_match(const char *want, const struct idx_ent *e)
+{
+	const char *at = strchr(want, '@'), *last = want, *colon, *p;
+	size_t n;
+
+	if (at == NULL || strcmp(at + 1, e->digest) != 0)
+		return false;
+	for (p = want; p < at; p++)
+		if (*p == '/')
+			last = p;
+	/* the tag's ':' comes after the last '/' (a port's comes before) */
+	colon = memchr(last, ':', (size_t)(at - last));
+	n = (size_t)((colon != NULL ? colon : at) - want);
+	if (strncmp(e->ref, want, n) != 0 || e->ref[n] != ':')
+		return false;
+	return colon == NULL || (strlen(e->ref + n) == (size_t)(at - colon) &&
+	    strncmp(e->ref + n, colon, (size_t)(at - colon)) == 0);
+}
+
 int
 store_image_get(struct store *s, const char *ref, struct store_image **out,
     struct err *err)
@@ -179,7 +201,8 @@ store_image_get(struct store *s, const char *ref, struct store_image **out,
 		return r;
 	r = err_setx(err, ENOENT, "image %s: not in the store", norm);
 	for (i = 0; i < x.n; i++)
-		if (x.e[i].ref != NULL && strcmp(x.e[i].ref, norm) == 0) {
+		if (x.e[i].ref != NULL && (strcmp(x.e[i].ref, norm) == 0 ||
+		    pinned_match(norm, &x.e[i]))) {
 			r = load(s, norm, x.e[i].digest, out, err);
 			break;
 		}

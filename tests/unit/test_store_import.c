@@ -300,6 +300,43 @@ test_oci(void **state)
 	assert_int_equal(store_image_get(f->s, "other", &img, &err),
 	    -ENOENT);
 	assert_null(img);
+
+	/* pinned by digest: any tag of the repo with that manifest */
+	p = xasprintf("busybox@%s", md);
+	assert_int_equal(store_image_get(f->s, p, &img, &err), 0);
+	store_image_free(img);
+	free(p);
+	p = xasprintf("busybox:1.36@%s", md);
+	assert_int_equal(store_image_get(f->s, p, &img, &err), 0);
+	store_image_free(img);
+	free(p);
+	p = xasprintf("busybox:1.3@%s", md);
+	assert_int_equal(store_image_get(f->s, p, &img, &err), -ENOENT);
+	free(p);
+	p = xasprintf("docker.io/library/busybo@%s", md);
+	assert_int_equal(store_image_get(f->s, p, &img, &err), -ENOENT);
+	free(p);
+	p = xasprintf("busybox@sha256:%064d", 0);
+	assert_int_equal(store_image_get(f->s, p, &img, &err), -ENOENT);
+	free(p);
+
+	/* an entry someone added by hand with a tag-only ref.name */
+	char *data, *idx = xasprintf("%s/images/index.json", f->state);
+	assert_int_equal(read_file(idx, 1 << 20, &data, NULL, &err), 0);
+	char *q = strstr(data, "\"manifests\":[") + 13;
+	p = xasprintf("%.*s{\"mediaType\":\"application/vnd.oci.image."
+	    "manifest.v1+json\",\"digest\":\"%s\",\"size\":1,"
+	    "\"annotations\":{\"org.opencontainers.image.ref.name\":"
+	    "\"v1\"}},%s", (int)(q - data), data, md, q);
+	put(idx, p, strlen(p));
+	free(p);
+	free(data);
+	free(idx);
+	assert_int_equal(store_image_get(f->s, "localhost/unnamed:v1", &img,
+	    &err), 0);
+	store_image_free(img);
+	assert_int_equal(store_image_remove(f->s, "localhost/unnamed:v1",
+	    &err), 0);
 	assert_int_equal(store_image_list(f->s, &list, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0]->ref, "docker.io/library/busybox:1.36");
