@@ -233,6 +233,24 @@ cmd_images(struct ctl *ctl)
 	return 0;
 }
 
+/* picolet's status if it answers; importing works without it. */
+static struct json *
+quiet_status(const struct ctl *ctl)
+{
+	struct json *j = NULL;
+	struct buf body;
+	struct err err;
+	int status = 0;
+
+	buf_init(&body, CTL_MAXBODY);
+	if (ctl_http_get(ctl->sock, "/status", false, NULL, NULL, &status,
+	    &body, &err) < 0 || status != 200 || json_parse(body.p ? body.p :
+	    "", body.len, &j, &err) < 0)
+		j = NULL;
+	buf_free(&body);
+	return j;
+}
+
 static int
 cmd_image(struct ctl *ctl)
 {
@@ -249,8 +267,7 @@ cmd_image(struct ctl *ctl)
 	}
 	if (ctl->state)
 		state = xstrdup(ctl->state);
-	else if (ctl_get_json(ctl, "/status", &j) == 0 &&
-	    json_get_str(j, "stateDir"))
+	else if ((j = quiet_status(ctl)) && json_get_str(j, "stateDir"))
 		state = xstrdup(json_get_str(j, "stateDir"));
 	else
 		state = xstrdup(CTL_DEFAULT_STATE);
