@@ -183,10 +183,11 @@ pids_cmdline() {
 }
 children_of() {	# PID...
 	local p
+	# /proc/PID/task/*/children: exact, and no scan of all of /proc (an
+	# awk over /proc/*/status can die on a process that exits meanwhile).
 	for p; do
-		awk -v p="$p" '/^PPid:/ { if ($2 == p) { split(FILENAME, a, "/"); print a[3] } }' \
-		    /proc/[0-9]*/status 2>/dev/null
-	done
+		cat /proc/"$p"/task/*/children 2>/dev/null
+	done | tr ' ' '\n' | grep -v '^$'
 }
 # shim_pid POD [CONTAINER]: the shim, found by the container's run dir on
 # its command line.

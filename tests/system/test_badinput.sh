@@ -10,7 +10,8 @@ GOODPID=""
 
 good_unchanged() {
 	[ "$(pod_phase good)" = Running ] || fail "pod good is $(pod_phase good)" || return 1
-	assert_eq "$(workload_pid good)" "$GOODPID" "good's workload pid" || return 1
+	assert_eq "$(workload_pid good)" "$GOODPID" "good's workload pid" ||
+	    { note "uid $(pod_uid good); run dirs: $(ls "$T/run/pods" | tr '\n' ' ')"; tail -n 5 "$T/picolet.log" | sed 's/^/#     /'; return 1; }
 	assert_eq "$(pod_restarts good)" 0 "good's restartCount" || return 1
 	alive "$PICOLET_PID" || fail "picolet died" || return 1
 }
@@ -196,20 +197,26 @@ case_fixed_later() {
 	good_unchanged || return 1
 }
 
-case_bad_edit_keeps_pod() {
-	local good
-	good=$(cat "$T/manifests/good.yaml")
-	printf '%s\n' "$good" | sed 's/^    image: busybox$/    image: [busybox/' | put_manifest good.yaml
+bad_edits() {	# GOOD-CONTENT
+	printf '%s\n' "$1" | sed 's/^    image: busybox$/    image: [busybox/' | put_manifest good.yaml
 	expect_error 'good\.yaml:[0-9]+:[0-9]+:' || return 1
 	good_unchanged || return 1
 	# A valid edit that is not valid Kubernetes: same.
-	printf '%s\n' "$good" | sed 's/^  restartPolicy: Always$/  restartPolicy: Sometimes/' | put_manifest good.yaml
+	printf '%s\n' "$1" | sed 's/^  restartPolicy: Always$/  restartPolicy: Sometimes/' | put_manifest good.yaml
 	expect_error 'good\.yaml:[0-9]+:[0-9]+: spec\.restartPolicy: ' || return 1
 	good_unchanged || return 1
-	# Back to the last good version: no error, and no restart either.
+}
+
+case_bad_edit_keeps_pod() {
+	local good rc=0
+	good=$(cat "$T/manifests/good.yaml")
+	bad_edits "$good" || rc=1
+	# Back to the last good version (always, so later cases start clean):
+	# no error, and no restart either.
 	printf '%s\n' "$good" | put_manifest good.yaml
 	wait_for '! pctl status 2>&1 | grep -q "good\.yaml:"' 5 "good.yaml's error cleared" || return 1
 	good_unchanged || return 1
+	return $rc
 }
 
 case_same_pod_two_files() {
