@@ -2,9 +2,10 @@
  * gz: the byte source under the tar reader.  Layers and archives come
  * plain or gzipped; the gzip magic decides, never the file name.  Several
  * gzip members in a row (pigz, concatenated files) are one stream, as
- * gunzip treats them.  zstd layers are refused with a clear message.
- * Both the raw bytes (a blob's digest) and the inflated bytes (a layer's
- * diffid) are digested as they pass.
+ * gunzip treats them; bytes after the last member that start no new one
+ * are ignored, as gunzip does (tape padding).  zstd layers are refused
+ * with a clear message.
+ * The inflated bytes are digested as they pass: a layer's diffid.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,8 +35,6 @@ raw_read(struct store_in *in, struct err *err)
 		if (r < 0)
 			return err_set(err, errno, "read");
 	}
-	store_sha_update(&in->sha_raw, in->ibuf, (size_t)r);
-	in->nraw += r;
 	in->ilen = (size_t)r;
 	in->ipos = 0;
 	return r;
@@ -48,8 +47,7 @@ start(struct store_in *in, struct err *err)
 	ssize_t r;
 
 	in->ibuf = xmalloc(IBUF);
-	store_sha_init(&in->sha_raw);
-	store_sha_init(&in->sha_out);
+	store_sha_init(&in->sha);
 	/* a short first read cannot hide the magic: read until 4 bytes */
 	while (in->ilen < 4) {
 		size_t have = in->ilen;
@@ -103,7 +101,7 @@ static ssize_t
 inflate_some(struct store_in *in, void *buf, size_t n, struct err *err)
 {
 	z_stream *z = in->z;
-	ssize_t r;
+	ssize_t r, k;
 	int zr;
 
 	for (;;) {
@@ -122,8 +120,13 @@ inflate_some(struct store_in *in, void *buf, size_t n, struct err *err)
 		in->ipos = in->ilen - z->avail_in;
 		r = (ssize_t)(MIN(n, (size_t)IBUF) - z->avail_out);
 		if (zr == Z_STREAM_END) {
-			/* another member may follow; else this is the end */
-			if (in->ipos == in->ilen && raw_read(in, err) <= 0)
+			/* another member may follow; else this is the end,
+			 * and zero padding after it is ignored as gzip does */
+			if (in->ipos == in->ilen && (k = raw_read(in, err)) <= 0) {
+				if (k < 0)
+					return k;
+				in->eof = true;
+			} else if (in->ibuf[in->ipos] != 0x1f)
 				in->eof = true;
 			else if (inflateReset(z) != Z_OK)
 				return err_setx(err, EINVAL, "gzip: reset");
@@ -159,7 +162,8 @@ store_in_read(struct store_in *in, void *buf, size_t n, struct err *err)
 		in->ipos += (size_t)r;
 	}
 	if (r > 0) {
-		store_sha_update(&in->sha_out, buf, (size_t)r);
+		if (!in->nodigest)
+			store_sha_update(&in->sha, buf, (size_t)r);
 		in->nout += r;
 	}
 	return r;
@@ -194,8 +198,7 @@ store_in_close(struct store_in *in)
 	free(in->z);
 	free(in->ibuf);
 	if (in->ibuf != NULL || in->z != NULL) {
-		store_sha_free(&in->sha_raw);
-		store_sha_free(&in->sha_out);
+		store_sha_free(&in->sha);
 	}
 	in->z = NULL;
 	in->ibuf = NULL;

@@ -166,6 +166,7 @@ read_archive(struct imp *m, int fd, struct err *err)
 
 	if ((r = store_in_open_fd(&in, fd, err)) < 0)
 		goto out;
+	in.nodigest = true;	/* each entry is digested on its own */
 	store_tar_init(&t, &in);
 	while ((r = store_tar_next(&t, &e, err)) > 0) {
 		if (e->type != '0' && e->type != '1' && e->type != '2')
@@ -311,7 +312,7 @@ layer_diffid(struct file *f, char out[72], struct err *err)
 			;
 		r = (int)n;
 		if (r == 0)
-			store_sha_final(&in.sha_out, out);
+			store_sha_final(&in.sha, out);
 	}
 	store_in_close(&in);
 	close(fd);

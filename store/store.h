@@ -3,11 +3,15 @@
  *
  * The image store under <state>/images/ is an OCI image layout:
  *   oci-layout, index.json           refs (annotation
- *                                    org.opencontainers.image.ref.name)
+ *                                    org.opencontainers.image.ref.name,
+ *                                    always the full normalized ref, each
+ *                                    pointing at an image manifest)
+ *   index.lock                       flock'd around index.json updates
  *   blobs/sha256/<hex>               manifests, configs, layer blobs
  *   layers/sha256/<diffid-hex>/      each layer unpacked once (lower dirs)
  *   import/                          drop archives here; picolet imports
- *   tmp/                             partial work; cleared at open
+ *   tmp/<pid>-XXXXXX/                partial work; a dead pid's is cleared
+ *                                    at open
  * Everything is written to tmp/ and renamed into place, and index.json is
  * replaced atomically under an flock, so picoctl and picolet may import
  * at the same time and power loss leaves no torn file.
@@ -110,18 +114,19 @@ bool store_digest_valid(const char *d);
 
 /*
  * A byte source (fd or memory), gunzipped when it starts with the gzip
- * magic; sha_raw and sha_out digest the bytes before and after inflating.
+ * magic; sha digests the bytes it hands out (a layer's diffid) unless
+ * nodigest is set after opening.
  */
 struct store_in {
 	int fd;
 	const unsigned char *mem;
 	size_t memlen, mempos;
-	bool gz, eof, zinit;
+	bool gz, eof, zinit, nodigest;
 	void *z;			/* z_stream */
 	unsigned char *ibuf;
 	size_t ilen, ipos;
-	struct store_sha sha_raw, sha_out;
-	int64_t nraw, nout;
+	struct store_sha sha;
+	int64_t nout;		/* bytes handed out */
 };
 int store_in_open_fd(struct store_in *in, int fd, struct err *err);
 int store_in_open_mem(struct store_in *in, const void *p, size_t n,

@@ -407,7 +407,7 @@ store_layer_unpack_into(struct store_in *in, const char *dir,
 	if (r == 0)
 		r = finish_dirs(&u, err);
 	if (r == 0 && diffid != NULL)
-		store_sha_final(&in->sha_out, diffid);
+		store_sha_final(&in->sha, diffid);
 	store_tar_free(&t);
 	for (i = 0; i < u.ndirs; i++)
 		free(u.dirs[i].path);
