@@ -126,6 +126,8 @@ container_spec(struct jsonw *w, const struct cfg_container *c)
 		jw_arr_end(w);
 	}
 	resources(w, &c->res);
+	if (c->restart_policy != NULL)	/* sidecar init containers */
+		jw_kstr(w, "restartPolicy", c->restart_policy);
 	jw_kstr(w, "imagePullPolicy", pull_names[c->pull_policy]);
 	jw_kstr(w, "terminationMessagePath", c->termination_message_path ?
 	    c->termination_message_path : "/dev/termination-log");
