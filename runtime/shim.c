@@ -5,9 +5,8 @@
  * fds a library opened without CLOEXEC stay behind); the shim gets its
  * own session so a terminal's signals to picolet never reach it, and a
  * clean signal mask (libev blocks signals it routes through signalfd).
- * Records: "state" and "exit" are "key value" lines, written atomically
- * (temp, fsync, rename, fsync dir) so a power cut leaves the old file or
- * the new one, never half of one.
+ * Records: "state" and "exit" are "key value" lines, replaced by rename
+ * so a reader never sees half of one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,39 +27,17 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/*
+ * Files in a container's run dir (spec, state, exit) are replaced by
+ * rename so a reader sees the old or the new whole.  The run dir is a
+ * tmpfs (/run): a power cut loses it anyway, so no fsync, which on a
+ * slow SD card would cost milliseconds on every container start.
+ */
 int
 rt_write_atomic(const char *path, const void *data, size_t len,
 	struct err *err)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
-	int fd, r;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return err_setx(err, ENAMETOOLONG, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return err_set(err, errno, "open %s", tmp);
-	r = write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return err_set(err, -r, "write %s", path);
-	}
-	memcpy(dir, tmp, sizeof(dir));
-	slash = strrchr(dir, '/');
-	if (slash != NULL) {
-		*(slash == dir ? slash + 1 : slash) = '\0';
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-	}
-	return 0;
+	return write_replace(path, data, len, 0644, err);
 }
 
 static int
