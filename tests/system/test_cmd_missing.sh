@@ -19,9 +19,9 @@ spec:
 EOF
 }
 
-# The reason shows in state.waiting (possibly only until the back-off
-# begins), or in lastState/state.terminated: accept RunContainerError
-# wherever it is, and require the message.
+# The reason shows in state.waiting as RunContainerError (possibly only
+# until the back-off begins), or as containerd's StartError in
+# lastState/state.terminated: accept either, and require the message.
 saw_reason() {
 	local j
 	j=$(pctl get pods "$1" -o json 2>/dev/null) || return 1
@@ -41,7 +41,7 @@ case_missing() {
 	local d
 	d=$(pctl describe pod nocmd 2>&1)
 	assert_contains "$d" /no/such/binary "describe pod shows the message" || return 1
-	assert_ne "$(pod_phase nocmd)" Running "phase" || return 1
+	# (The phase may well be Running: kubelet keeps a restarting pod there.)
 	assert_eq "$(pj nocmd 'c0["ready"]')" false "ready" || return 1
 	alive "$PICOLET_PID" || fail "picolet died" || return 1
 	# No shim or workload is left behind by a failed start.
