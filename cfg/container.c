@@ -85,24 +85,17 @@ dec_ports(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 {
 	const struct cfg_node *c;
 	char p[DEC_PATH];
-	size_t i, j;
+	size_t i;
 
 	if (!dec_seq(d, n, path))
 		return;
 	ct->ports = xcalloc(n->n + 1, sizeof(*ct->ports));
 	for (c = n->child, i = 0; c != NULL; c = c->next, i++) {
 		dec_path_idx(p, path, i);
-		if (!dec_map(d, c, p))
-			continue;
-		dec_port_item(d, c, p, &ct->ports[ct->nports]);
-		for (j = 0; j < ct->nports; j++)
-			if (ct->ports[ct->nports].name && ct->ports[j].name &&
-			    !strcmp(ct->ports[j].name,
-			    ct->ports[ct->nports].name))
-				dec_error(d, c, p, "Duplicate value: name "
-				    "\"%s\"", ct->ports[j].name);
-		ct->nports++;
+		if (dec_map(d, c, p))
+			dec_port_item(d, c, p, &ct->ports[ct->nports++]);
 	}
+	dec_dups(d, &n, &path, 1, "name");
 }
 
 static void

@@ -424,3 +424,74 @@ cfg_kvs_get(const struct cfg_kvs *kvs, const char *key)
 			return kvs->v[i].value;
 	return NULL;
 }
+
+struct dup {
+	const struct cfg_node *n;
+	size_t seq, i;
+};
+
+static int
+by_value(const void *x, const void *y)
+{
+	const struct dup *a = x, *b = y;
+	int r = strcmp(a->n->value, b->n->value);
+
+	if (r != 0)
+		return r;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+void
+dec_dups(struct cfg_diags *d, const struct cfg_node *const *seqs,
+    const char *const *paths, size_t nseqs, const char *field)
+{
+	const struct cfg_node *c, *f;
+	char ip[DEC_PATH], p[DEC_PATH];
+	struct dup *v;
+	size_t k, i, n = 0, total = 0;
+
+	for (k = 0; k < nseqs; k++)
+		if (seqs[k] != NULL && seqs[k]->type == CFG_SEQ)
+			total += seqs[k]->n;
+	v = xcalloc(total + 1, sizeof(*v));
+	for (k = 0; k < nseqs; k++) {
+		if (seqs[k] == NULL || seqs[k]->type != CFG_SEQ)
+			continue;
+		for (c = seqs[k]->child, i = 0; c != NULL; c = c->next, i++) {
+			f = cfg_node_get(c, field);
+			if (f != NULL && f->type == CFG_SCALAR && !dec_is_null(f))
+				v[n++] = (struct dup){ f, k, i };
+		}
+	}
+	qsort(v, n, sizeof(*v), by_value);
+	for (i = 1; i < n; i++) {
+		if (strcmp(v[i].n->value, v[i - 1].n->value) != 0)
+			continue;
+		dec_path_idx(ip, paths[v[i].seq], v[i].i);
+		dec_path(p, ip, field);
+		dec_error(d, v[i].n, p, "Duplicate value: \"%.60s\"",
+		    v[i].n->value);
+	}
+	free(v);
+}
+
+static int
+by_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+void
+dec_names_sort(struct dec_names *s)
+{
+	qsort(s->v, s->n, sizeof(*s->v), by_str);
+}
+
+bool
+dec_names_has(const struct dec_names *s, const char *name)
+{
+	return s->n > 0 && bsearch(&name, s->v, s->n, sizeof(*s->v),
+	    by_str) != NULL;
+}

@@ -58,6 +58,21 @@ void dec_name(struct cfg_diags *d, const struct cfg_node *n,
 	const char *path, const char *s, const char *(*check)(const char *),
 	const char *what);
 
+/*
+ * Values of item field `field` must be unique across the lists seqs[]
+ * (paths[] name them); each repeat is an error at its node.  Sorted, so
+ * long lists stay O(n log n).
+ */
+void dec_dups(struct cfg_diags *d, const struct cfg_node *const *seqs,
+	const char *const *paths, size_t nseqs, const char *field);
+/* Sorted string set for "does this name exist" checks. */
+struct dec_names {
+	const char **v;
+	size_t n;
+};
+void dec_names_sort(struct dec_names *s);
+bool dec_names_has(const struct dec_names *s, const char *name);
+
 /* container.c, probe.c */
 struct cfg_security;
 void dec_container(struct cfg_diags *d, const struct cfg_node *m,

@@ -249,22 +249,15 @@ dec_mounts(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 {
 	const struct cfg_node *c;
 	char p[DEC_PATH];
-	size_t i, j;
+	size_t i;
 
 	if (!dec_seq(d, n, path))
 		return;
 	ct->mounts = xcalloc(n->n + 1, sizeof(*ct->mounts));
 	for (c = n->child, i = 0; c != NULL; c = c->next, i++) {
 		dec_path_idx(p, path, i);
-		if (!dec_map(d, c, p))
-			continue;
-		dec_mount_item(d, c, p, &ct->mounts[ct->nmounts]);
-		for (j = 0; j < ct->nmounts; j++)
-			if (ct->mounts[ct->nmounts].mount_path &&
-			    ct->mounts[j].mount_path &&
-			    !strcmp(ct->mounts[j].mount_path,
-			    ct->mounts[ct->nmounts].mount_path))
-				dec_error(d, c, p, "mountPath must be unique");
-		ct->nmounts++;
+		if (dec_map(d, c, p))
+			dec_mount_item(d, c, p, &ct->mounts[ct->nmounts++]);
 	}
+	dec_dups(d, &n, &path, 1, "mountPath");
 }

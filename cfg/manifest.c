@@ -42,7 +42,8 @@ obj_new(struct objs *o, struct cfg_node *tree, const char *kind,
 {
 	struct cfg_object *ob;
 
-	o->v = xrealloc(o->v, (o->n + 1) * sizeof(*o->v));
+	if ((o->n & (o->n - 1)) == 0)	/* 0, 1, 2, 4, ...: doubling */
+		o->v = xrealloc(o->v, (o->n ? o->n * 2 : 1) * sizeof(*o->v));
 	ob = &o->v[o->n++];
 	memset(ob, 0, sizeof(*ob));
 	ob->kind_name = xstrdup(kind);
@@ -158,34 +159,55 @@ add_object(struct objs *o, struct cfg_node *tree, const char *path)
 	ob->tree = tree;
 }
 
-static bool
-same(const char *a, const char *b)
+static int
+cmp_id(const struct cfg_object *a, const struct cfg_object *b)
 {
-	return strcmp(a ? a : "", b ? b : "") == 0;
+	int r;
+
+	if ((r = strcmp(a->kind_name, b->kind_name)) != 0)
+		return r;
+	if ((r = strcmp(a->namespace ? a->namespace : "",
+	    b->namespace ? b->namespace : "")) != 0)
+		return r;
+	return strcmp(a->name, b->name);
 }
 
+/* by kind/namespace/name, then file order */
+static int
+by_id(const void *x, const void *y)
+{
+	const struct cfg_object *a = *(const struct cfg_object *const *)x;
+	const struct cfg_object *b = *(const struct cfg_object *const *)y;
+	int r = cmp_id(a, b);
+
+	if (r != 0)
+		return r;
+	return a < b ? -1 : a > b;
+}
+
+/* Sorted, so a file of many small documents is not quadratic. */
 static void
 check_duplicates(struct objs *o)
 {
-	const struct cfg_object *a, *b;
-	size_t i, j;
+	const struct cfg_object **v, *first = NULL;
+	size_t i, n = 0;
 
-	for (i = 1; i < o->n; i++) {
-		b = &o->v[i];
-		for (j = 0; b->name != NULL && j < i; j++) {
-			a = &o->v[j];
-			if (!same(a->kind_name, b->kind_name) ||
-			    !same(a->namespace, b->namespace) ||
-			    !same(a->name, b->name))
-				continue;
-			cfg_diag_add(o->d, CFG_ERROR, b->line, 1,
-			    "metadata.name", "duplicate %s %s/%s (first at "
-			    "line %d)",
-			    b->kind_name, b->namespace ? b->namespace : "",
-			    b->name, a->line);
-			break;
+	v = xcalloc(o->n + 1, sizeof(*v));
+	for (i = 0; i < o->n; i++)
+		if (o->v[i].name != NULL)
+			v[n++] = &o->v[i];
+	qsort(v, n, sizeof(*v), by_id);
+	for (i = 0; i < n; i++) {
+		if (first == NULL || cmp_id(first, v[i]) != 0) {
+			first = v[i];
+			continue;
 		}
+		cfg_diag_add(o->d, CFG_ERROR, v[i]->line, 1, "metadata.name",
+		    "duplicate %s %s/%s (first at line %d)", v[i]->kind_name,
+		    v[i]->namespace ? v[i]->namespace : "", v[i]->name,
+		    first->line);
 	}
+	free(v);
 }
 
 int

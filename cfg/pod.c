@@ -90,7 +90,7 @@ dec_volumes(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 	const struct cfg_node *c, *f;
 	struct cfg_volume *v;
 	char p[DEC_PATH], fp[DEC_PATH];
-	size_t i, j;
+	size_t i;
 
 	if (!dec_seq(d, n, path))
 		return;
@@ -118,12 +118,8 @@ dec_volumes(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 			dec_missing(d, c, p, "name");
 		if (v->type == NULL)
 			dec_error(d, c, p, "must specify a volume type");
-		for (j = 0; v->name != NULL && j + 1 < pod->nvolumes; j++)
-			if (pod->volumes[j].name &&
-			    !strcmp(pod->volumes[j].name, v->name))
-				dec_error(d, c, p, "Duplicate value: name "
-				    "\"%s\"", v->name);
 	}
+	dec_dups(d, &n, &path, 1, "name");
 }
 
 static void
@@ -248,21 +244,10 @@ dec_spec(struct cfg_diags *d, const struct cfg_node *m, const char *path,
 		dec_error(d, c, p, "must have at least one container");
 }
 
-static bool
-has_volume(const struct cfg_pod *pod, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < pod->nvolumes; i++)
-		if (pod->volumes[i].name && !strcmp(pod->volumes[i].name, name))
-			return true;
-	return false;
-}
-
 /* volumeMounts of one container item node must name a volume. */
 static void
 check_mounts(struct cfg_diags *d, const struct cfg_node *item,
-    const char *path, const struct cfg_pod *pod)
+    const char *path, const struct dec_names *vols)
 {
 	const struct cfg_node *vm = cfg_node_get(item, "volumeMounts"), *c, *n;
 	char p[DEC_PATH], np[DEC_PATH];
@@ -277,7 +262,7 @@ check_mounts(struct cfg_diags *d, const struct cfg_node *item,
 		dec_path(p, path, "volumeMounts");
 		dec_path_idx(np, p, i);
 		dec_path(p, np, "name");
-		if (!has_volume(pod, n->value))
+		if (!dec_names_has(vols, n->value))
 			dec_error(d, n, p, "Not found: \"%.60s\" (no volume of "
 			    "that name)", n->value);
 	}
@@ -292,30 +277,29 @@ check_containers(struct cfg_diags *d, const struct cfg_node *spec,
     const char *path, const struct cfg_pod *pod)
 {
 	static const char *const lists[] = { "initContainers", "containers" };
-	const struct cfg_node *seen[256], *l, *c, *n;
-	char lp[DEC_PATH], p[DEC_PATH], np[DEC_PATH];
-	size_t nseen = 0, i, j, k;
+	const struct cfg_node *seqs[2], *c;
+	char lp[2][DEC_PATH], p[DEC_PATH];
+	const char *paths[2] = { lp[0], lp[1] };
+	struct dec_names vols = { NULL, 0 };
+	size_t i, k;
 
+	vols.v = xcalloc(pod->nvolumes + 1, sizeof(*vols.v));
+	for (i = 0; i < pod->nvolumes; i++)
+		if (pod->volumes[i].name != NULL)
+			vols.v[vols.n++] = pod->volumes[i].name;
+	dec_names_sort(&vols);
 	for (k = 0; k < ARRAY_SIZE(lists); k++) {
-		l = cfg_node_get(spec, lists[k]);
-		if (l == NULL || l->type != CFG_SEQ)
+		seqs[k] = cfg_node_get(spec, lists[k]);
+		dec_path(lp[k], path, lists[k]);
+		if (seqs[k] == NULL || seqs[k]->type != CFG_SEQ)
 			continue;
-		dec_path(lp, path, lists[k]);
-		for (c = l->child, i = 0; c != NULL; c = c->next, i++) {
-			dec_path_idx(p, lp, i);
-			check_mounts(d, c, p, pod);
-			n = cfg_node_get(c, "name");
-			if (n == NULL || n->type != CFG_SCALAR)
-				continue;
-			dec_path(np, p, "name");
-			for (j = 0; j < nseen; j++)
-				if (!strcmp(seen[j]->value, n->value))
-					dec_error(d, n, np, "Duplicate value: "
-					    "\"%.60s\"", n->value);
-			if (nseen < ARRAY_SIZE(seen))
-				seen[nseen++] = n;
+		for (c = seqs[k]->child, i = 0; c != NULL; c = c->next, i++) {
+			dec_path_idx(p, lp[k], i);
+			check_mounts(d, c, p, &vols);
 		}
 	}
+	dec_dups(d, seqs, paths, 2, "name");
+	free(vols.v);
 }
 
 static void

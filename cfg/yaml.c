@@ -21,7 +21,70 @@ struct level {
 	struct cfg_node *node;
 	struct cfg_node *last;
 	struct cfg_node *pend;
+	struct cfg_node **ht;	/* key index of a large map */
+	size_t htcap;
 };
+
+/*
+ * Duplicate keys are refused, so every key is looked up in its map.  A
+ * linear scan is fine for the usual handful of keys; a map with thousands
+ * (a hostile 1 MiB file) gets an open-addressing index so the check stays
+ * linear in the input instead of quadratic.
+ */
+#define HT_MIN_KEYS 16
+
+static size_t
+hash_key(const char *s)
+{
+	size_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void
+ht_put(struct level *lv, struct cfg_node *n)
+{
+	size_t i = hash_key(n->key) & (lv->htcap - 1);
+
+	while (lv->ht[i] != NULL)
+		i = (i + 1) & (lv->htcap - 1);
+	lv->ht[i] = n;
+}
+
+/* Index the map's keys once it is large, doubling at half load. */
+static void
+ht_add(struct level *lv, struct cfg_node *n)
+{
+	struct cfg_node *c;
+
+	if (lv->node->n < HT_MIN_KEYS)
+		return;
+	if (lv->ht != NULL && lv->node->n * 2 < lv->htcap) {
+		ht_put(lv, n);
+		return;
+	}
+	free(lv->ht);
+	lv->htcap = lv->htcap ? lv->htcap * 2 : 4 * HT_MIN_KEYS;
+	lv->ht = xcalloc(lv->htcap, sizeof(*lv->ht));
+	for (c = lv->node->child; c != NULL; c = c->next)
+		ht_put(lv, c);
+}
+
+static bool
+has_key(const struct level *lv, const char *key)
+{
+	size_t i;
+
+	if (lv->ht == NULL)
+		return cfg_node_get(lv->node, key) != NULL;
+	for (i = hash_key(key) & (lv->htcap - 1); lv->ht[i] != NULL;
+	    i = (i + 1) & (lv->htcap - 1))
+		if (strcmp(lv->ht[i]->key, key) == 0)
+			return true;
+	return false;
+}
 
 struct builder {
 	struct level lv[CFG_MAX_DEPTH];
@@ -178,7 +241,7 @@ attach(struct builder *b, struct cfg_node *n, const yaml_mark_t *m)
 			cfg_node_free(n);
 			return fail(b, m, "a map key must be a scalar");
 		}
-		if (cfg_node_get(lv->node, n->value) != NULL) {
+		if (has_key(lv, n->value)) {
 			cfg_diag_add(b->diags, CFG_ERROR, n->line, n->col, NULL,
 			    "duplicate map key \"%s\"", n->value);
 			cfg_node_free(n);
@@ -201,6 +264,8 @@ attach(struct builder *b, struct cfg_node *n, const yaml_mark_t *m)
 		lv->last->next = n;
 	lv->last = n;
 	lv->node->n++;
+	if (lv->node->type == CFG_MAP)
+		ht_add(lv, n);
 	return 0;
 }
 
@@ -249,8 +314,11 @@ on_event(struct builder *b, yaml_event_t *ev)
 		return 0;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		if (b->depth > 0)
+		if (b->depth > 0) {
 			b->depth--;
+			free(b->lv[b->depth].ht);
+			b->lv[b->depth].ht = NULL;
+		}
 		return 0;
 	default:
 		return 0;
@@ -262,8 +330,10 @@ builder_reset(struct builder *b)
 {
 	int i;
 
-	for (i = 0; i < b->depth; i++)
+	for (i = 0; i < b->depth; i++) {
 		cfg_node_free(b->lv[i].pend);
+		free(b->lv[i].ht);
+	}
 	if (b->root != NULL)
 		cfg_node_free(b->root);
 	b->root = NULL;
@@ -312,7 +382,9 @@ cfg_yaml_parse(const char *data, size_t len, struct cfg_node ***docs,
 		}
 		r = on_event(&b, &ev);
 		if (ev.type == YAML_DOCUMENT_END_EVENT && r == 0) {
-			*docs = xrealloc(*docs, (*ndocs + 1) * sizeof(**docs));
+			if ((*ndocs & (*ndocs - 1)) == 0)	/* 0, 1, 2, 4.. */
+				*docs = xrealloc(*docs, (*ndocs ? *ndocs * 2 :
+				    1) * sizeof(**docs));
 			(*docs)[(*ndocs)++] = b.root;
 			b.root = NULL;
 		}

@@ -343,6 +343,15 @@ test_invalid_values(void **state)
 	    "  containers:\n  - {name: b, image: x}\n  - {name: a, image: z}\n",
 	    "spec.containers[1].name", 10, 12, "Duplicate value: \"a\"");
 	expect(HEAD "  containers:\n  - name: a\n    image: x\n"
+	    "    ports: [{containerPort: 1, name: h}, {containerPort: 2, "
+	    "name: h}]\n", "spec.containers[0].ports[1].name", 9, 67,
+	    "Duplicate value: \"h\"");
+	expect(HEAD "  containers:\n  - name: a\n    image: x\n"
+	    "    volumeMounts: [{name: v, mountPath: /a}, {name: v, "
+	    "mountPath: /a}]\n  volumes: [{name: v, emptyDir: {}}]\n",
+	    "spec.containers[0].volumeMounts[1].mountPath", 9, 67,
+	    "Duplicate value: \"/a\"");
+	expect(HEAD "  containers:\n  - name: a\n    image: x\n"
 	    "    ports: [{containerPort: 70000}]\n",
 	    "spec.containers[0].ports[0].containerPort", 9, 29,
 	    "must be between 1 and 65535, inclusive");
@@ -436,7 +445,7 @@ test_probes_volumes(void **state)
 	expect(HEAD "  volumes:\n  - {name: v, emptyDir: {}}\n"
 	    "  - {name: v, emptyDir: {}}\n"
 	    "  containers: [{name: a, image: x}]\n",
-	    "spec.volumes[1]", 8, 5, "Duplicate value: name \"v\"");
+	    "spec.volumes[1].name", 8, 12, "Duplicate value: \"v\"");
 	expect(HEAD "  volumes:\n  - {name: v, emptyDir: {}, hostPath: "
 	    "{path: /}}\n  containers: [{name: a, image: x}]\n",
 	    "spec.volumes[0].hostPath", 7, 39, "more than 1 volume type");
