@@ -19,6 +19,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *root;
 
+static void
+cleanup(void)
+{
+	(void)rm_rf(root, NULL);
+}
+
 static size_t
 entries(const char *dir)
 {
@@ -49,6 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mkdtemp(tmpl) == NULL)
 			abort();
 		root = strdup(tmpl);
+		atexit(cleanup);
 	}
 	archive = xasprintf("%s/in.tar", root);
 	state = xasprintf("%s/state", root);
