@@ -2,7 +2,11 @@
  * container: the workload child, from fork to execve.  It runs as PID 1
  * of a new pid namespace (the shim unshared CLONE_NEWPID before forking)
  * and makes its own mount namespace.  Order matters:
- *  - cgroups first, so everything after (mounts, exec) is accounted;
+ *  - cgroups: the shim moves the child into them while the child builds
+ *    its rootfs (on cgroup v1 a migration waits for an RCU grace period,
+ *    milliseconds of idle time), and the child execs only after the shim
+ *    says it is done, so the workload is accounted from its first
+ *    instruction;
  *  - the pod's ipc/uts/net namespaces before the mounts (sysfs and
  *    mqueue belong to the namespaces current at mount time);
  *  - privileges last: the bounding set is dropped while CAP_SETPCAP is
@@ -44,26 +48,22 @@ fail(int sync, char kind, const struct err *e)
 	_exit(127);
 }
 
+/* The shim's word that the cgroups are joined: 'g', or why not. */
 static int
-join_cgroups(char **dirs, struct err *err)
+wait_cgroups(int go, struct err *err)
 {
-	char path[4096];
-	int fd, r;
+	char buf[RT_SYNC_MAX];
+	ssize_t n;
 
-	for (; dirs != NULL && *dirs != NULL; dirs++) {
-		if (snprintf(path, sizeof(path), "%s/cgroup.procs", *dirs) >=
-		    (int)sizeof(path))
-			return err_setx(err, ENAMETOOLONG, "%s: too long",
-			    *dirs);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return err_set(err, errno, "open %s", path);
-		r = write_all(fd, "0", 1);
-		close(fd);
-		if (r < 0)
-			return err_set(err, -r, "join cgroup %s", *dirs);
-	}
-	return 0;
+	do
+		n = read(go, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(go);
+	if (n == 1 && buf[0] == 'g')
+		return 0;
+	buf[n > 0 ? n : 0] = '\0';
+	return err_setx(err, EIO, "%s", n > 1 ? buf + 1 :
+	    "the shim did not confirm the cgroups");
 }
 
 static int
@@ -197,8 +197,7 @@ setup(const struct rt_spec *s, int out, int errfd, struct rt_ids *ids,
 
 	umask(022);
 	setsid();	/* its own session, as under runc */
-	if ((r = join_cgroups(s->cgroups, err)) < 0 ||
-	    (r = join_ns(s->ipcns, CLONE_NEWIPC, err)) < 0 ||
+	if ((r = join_ns(s->ipcns, CLONE_NEWIPC, err)) < 0 ||
 	    (r = join_ns(s->utsns, CLONE_NEWUTS, err)) < 0 ||
 	    (r = join_ns(s->netns, CLONE_NEWNET, err)) < 0)
 		return r;
@@ -220,13 +219,14 @@ setup(const struct rt_spec *s, int out, int errfd, struct rt_ids *ids,
 }
 
 void
-rt_container_child(const struct rt_spec *s, int out, int errfd, int sync)
+rt_container_child(const struct rt_spec *s, int out, int errfd, int sync,
+	int go)
 {
 	struct rt_ids ids;
 	struct err e;
 
 	memset(&e, 0, sizeof(e));
-	if (setup(s, out, errfd, &ids, &e) < 0)
+	if (setup(s, out, errfd, &ids, &e) < 0 || wait_cgroups(go, &e) < 0)
 		fail(sync, RT_SYNC_CREATE, &e);
 	reset_signals();
 	rt_user_exec(s, &e);

@@ -70,13 +70,56 @@ not_started(const char *run, const char *reason, const char *msg)
 	_exit(0);
 }
 
+/* Move pid into each cgroup: write its pid to <dir>/cgroup.procs. */
+static int
+join_cgroups(char **dirs, pid_t pid, struct err *err)
+{
+	char path[4096], num[24];
+	int fd, r, n;
+
+	n = snprintf(num, sizeof(num), "%d", (int)pid);
+	for (; dirs != NULL && *dirs != NULL; dirs++) {
+		if (snprintf(path, sizeof(path), "%s/cgroup.procs", *dirs) >=
+		    (int)sizeof(path))
+			return err_setx(err, ENAMETOOLONG, "%s: too long",
+			    *dirs);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return err_set(err, errno, "open %s", path);
+		r = write_all(fd, num, (size_t)n);
+		close(fd);
+		if (r < 0)
+			return err_set(err, -r, "join cgroup %s", *dirs);
+	}
+	return 0;
+}
+
+/* Tell the child its cgroups are joined ("g"), or why not ("x..."). */
+static void
+cgroups_go(struct shim *sh, int go)
+{
+	char msg[RT_SYNC_MAX];
+	struct err e;
+	int n;
+
+	if (join_cgroups(sh->spec.cgroups, sh->pid, &e) == 0) {
+		(void)!write(go, "g", 1);
+	} else {
+		n = snprintf(msg, sizeof(msg), "x%s", e.msg);
+		(void)!write(go, msg, (size_t)MIN(n, (int)sizeof(msg) - 1));
+	}
+	close(go);
+}
+
 /* Fork the workload; returns its message (kind + text), "" on exec. */
 static int
 start(struct shim *sh, char *msg, size_t mlen, struct err *err)
 {
-	int out[2], errp[2], sp[2];
+	int out[2], errp[2], sp[2], go[2];
 	ssize_t n;
 
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return err_set(err, errno, "pipe");
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		return err_set(err, errno, "pipe");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -90,11 +133,15 @@ start(struct shim *sh, char *msg, size_t mlen, struct err *err)
 		close(out[0]);
 		close(errp[0]);
 		close(sp[0]);
-		rt_container_child(&sh->spec, out[1], errp[1], sp[1]);
+		close(go[1]);
+		rt_container_child(&sh->spec, out[1], errp[1], sp[1], go[0]);
 	}
 	close(out[1]);
 	close(errp[1]);
 	close(sp[1]);
+	close(go[0]);
+	/* While the child builds its rootfs. */
+	cgroups_go(sh, go[1]);
 	sh->out = out[0];
 	sh->errp = errp[0];
 	do

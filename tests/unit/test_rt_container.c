@@ -307,6 +307,27 @@ run(struct rt_spec *s, struct run *r)
 	finish(s, r);
 }
 
+/* Wait (bounded, 5 s) until the current log holds text. */
+static void
+wait_logged(const struct rt_spec *s, const char *text)
+{
+	char path[4096], *log = NULL;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/0.log", s->log_dir);
+	for (i = 0; i < 500; i++) {
+		if (read_file(path, 1 << 20, &log, NULL, NULL) == 0) {
+			bool found = strstr(log, text) != NULL;
+
+			free(log);
+			if (found)
+				return;
+		}
+		usleep(10000);
+	}
+	fail_msg("%s never appeared in %s", text, path);
+}
+
 static void
 expect_log(const struct run *r, const char *stream, const char *line)
 {
@@ -381,6 +402,7 @@ test_killed(void **state)
 	start(&s, &r);
 	assert_int_equal(rt_shim_status_parse(r.status, &pid, NULL, 0, NULL,
 	    0), 1);
+	wait_logged(&s, "up");	/* "ok" means exec'd, not "echoed" */
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	finish(&s, &r);
 	assert_int_equal(r.ex.exit_code, 137);
