@@ -152,7 +152,7 @@ install: all
 clean:
 	rm -rf $(O)
 
--include $(shell find $(OUT) -name '*.d' 2>/dev/null)
+-include $(shell find $(OUT) -name '*.d' -type f -not -path '*/board/*' 2>/dev/null)
 
 .PHONY: deps deps-arm64 deps-armhf demo all unit system test check unit-valgrind system-valgrind fuzz bench \
         install clean
