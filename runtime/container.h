@@ -25,12 +25,13 @@ int rt_exit_write(const char *run_dir, const struct rt_exit *ex,
 	struct err *err);
 
 /*
- * The workload child, PID 1 of its pid ns: joins cgroups and namespaces,
- * builds the rootfs, drops privileges and execs.  On failure it sends one
+ * The workload child, PID 1 of its pid ns: joins namespaces, builds the
+ * rootfs, drops privileges, waits on go for the shim to have moved it into
+ * its cgroups ("g", or "x<why>") and execs.  On failure it sends one
  * message on sync and _exits; on success the exec closes sync (CLOEXEC).
  */
 void rt_container_child(const struct rt_spec *s, int out, int errfd,
-	int sync) __attribute__((noreturn));
+	int sync, int go) __attribute__((noreturn));
 
 /* caps.c: "NET_ADMIN" for 12, NULL past the table. */
 const char *rt_cap_name(int cap);
