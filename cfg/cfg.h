@@ -66,7 +66,8 @@ struct cfg_node {
 	enum cfg_node_type type;
 	int line, col;			/* 1-based, of the node's start */
 	char *tag;			/* explicit tag or NULL */
-	bool quoted;			/* scalar was quoted (so "1" is a string) */
+	bool quoted;			/* quoted or block scalar: "1" is a
+					 * string, plain 1 an integer */
 	char *key;			/* when the parent is a map */
 	int key_line, key_col;
 	char *value;			/* CFG_SCALAR */
@@ -99,7 +100,8 @@ struct cfg_diags {
 	size_t dropped;			/* past CFG_MAXDIAG */
 };
 
-/* "FILE:LINE:COL: path: msg" */
+/* "FILE:LINE:COL: path: msg"; warnings read "FILE:LINE:COL: warning: ..."
+ * and an empty path is left out. */
 void cfg_diag_format(const struct cfg_diag *d, const char *file, char *buf,
 	size_t len);
 

@@ -333,7 +333,7 @@ cfg_conf_load(struct cfg_conf *c, const char *path, struct err *err)
 {
 	struct cfg_conf tmp = *c;
 	struct ctx x;
-	int line;
+	int line, e;
 
 	memset(&x, 0, sizeof(x));
 	if ((x.f = fopen(path, "re")) == NULL)
@@ -341,6 +341,11 @@ cfg_conf_load(struct cfg_conf *c, const char *path, struct err *err)
 	x.c = &tmp;
 	x.nl = 1;
 	line = ini_parse_stream(reader, &x, handler, &x);
+	if (ferror(x.f)) {	/* a directory opens, then reads EISDIR */
+		e = errno;
+		fclose(x.f);
+		return err_set(err, e ? e : EIO, "read %s", path);
+	}
 	fclose(x.f);
 	if (line == -2)
 		return err_setx(err, ENOMEM, "%s: out of memory", path);

@@ -305,6 +305,10 @@ dec_container(struct cfg_diags *d, const struct cfg_node *m,
 	    ct->readiness.set || ct->startup.set))
 		dec_error(d, m, path, "probes may not be set for init "
 		    "containers without restartPolicy=Always");
+	if (init && ct->restart_policy == NULL && (ct->post_start.type ||
+	    ct->pre_stop.type))
+		dec_error(d, m, path, "lifecycle may not be set for init "
+		    "containers without restartPolicy=Always");
 }
 
 void

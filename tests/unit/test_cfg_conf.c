@@ -66,6 +66,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg_conf_load(&c, "/nonexistent/picolet.conf", &e),
 	    -ENOENT);
 	assert_non_null(strstr(e.msg, "/nonexistent/picolet.conf"));
+	assert_int_equal(cfg_conf_load(&c, "/tmp", &e), -EISDIR);
+	assert_string_equal(e.msg, "read /tmp: Is a directory");
 	/* the file and every key are optional */
 	assert_int_equal(load("", &c, &e), 0);
 	assert_string_equal(c.bridge, "pico0");
