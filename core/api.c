@@ -217,6 +217,7 @@ status(struct agent *a, struct net_http_conn *c)
 	jw_kstr(&w, "stateDir", a->conf.state);
 	jw_kstr(&w, "manifestDir", a->conf.manifests);
 	jw_kstr(&w, "logDir", a->conf.logs);
+	jw_kstr(&w, "runDir", a->conf.run);
 	jw_key(&w, "pods");
 	jw_obj(&w);
 	for (int i = 0; i < 4; i++)
