@@ -92,7 +92,7 @@ dec_ports(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 	ct->ports = xcalloc(n->n + 1, sizeof(*ct->ports));
 	for (c = n->child, i = 0; c != NULL; c = c->next, i++) {
 		dec_path_idx(p, path, i);
-		if (dec_map(d, c, p))
+		if (dec_item(d, c, p))
 			dec_port_item(d, c, p, &ct->ports[ct->nports++]);
 	}
 	dec_dups(d, &n, &path, 1, "name");

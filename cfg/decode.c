@@ -221,6 +221,16 @@ dec_map(struct cfg_diags *d, const struct cfg_node *n, const char *path)
 }
 
 bool
+dec_item(struct cfg_diags *d, const struct cfg_node *n, const char *path)
+{
+	if (dec_is_null(n)) {
+		dec_error(d, n, path, "expected a map, got null");
+		return false;
+	}
+	return dec_map(d, n, path);
+}
+
+bool
 dec_seq(struct cfg_diags *d, const struct cfg_node *n, const char *path)
 {
 	return want(d, n, path, CFG_SEQ, "a list");

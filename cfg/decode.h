@@ -32,6 +32,9 @@ bool dec_is_null(const struct cfg_node *n);
 /* Is n (error if not) a map / a list?  null is "absent": false, no error */
 bool dec_map(struct cfg_diags *d, const struct cfg_node *n, const char *path);
 bool dec_seq(struct cfg_diags *d, const struct cfg_node *n, const char *path);
+/* A list item that must be an object: null is an error here. */
+bool dec_item(struct cfg_diags *d, const struct cfg_node *n,
+	const char *path);
 
 int dec_str(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 	char **out);

@@ -149,7 +149,7 @@ dec_env(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 	ct->env = xcalloc(n->n + 1, sizeof(*ct->env));
 	for (c = n->child, i = 0; c != NULL; c = c->next, i++) {
 		dec_path_idx(p, path, i);
-		if (dec_map(d, c, p))
+		if (dec_item(d, c, p))
 			dec_env_item(d, c, p, &ct->env[ct->nenv++]);
 	}
 }
@@ -169,7 +169,7 @@ dec_env_from(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 	ct->env_from = xcalloc(n->n + 1, sizeof(*ct->env_from));
 	for (c = n->child, i = 0; c != NULL; c = c->next, i++) {
 		dec_path_idx(p, path, i);
-		if (!dec_map(d, c, p))
+		if (!dec_item(d, c, p))
 			continue;
 		e = &ct->env_from[ct->nenv_from++];
 		nsrc = 0;
@@ -256,7 +256,7 @@ dec_mounts(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 	ct->mounts = xcalloc(n->n + 1, sizeof(*ct->mounts));
 	for (c = n->child, i = 0; c != NULL; c = c->next, i++) {
 		dec_path_idx(p, path, i);
-		if (dec_map(d, c, p))
+		if (dec_item(d, c, p))
 			dec_mount_item(d, c, p, &ct->mounts[ct->nmounts++]);
 	}
 	dec_dups(d, &n, &path, 1, "mountPath");

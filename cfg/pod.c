@@ -77,7 +77,7 @@ dec_containers(struct cfg_diags *d, const struct cfg_node *n,
 	*out = xcalloc(n->n + 1, sizeof(**out));
 	for (c = n->child, i = 0; c != NULL; c = c->next, i++) {
 		dec_path_idx(p, path, i);
-		if (dec_map(d, c, p))
+		if (dec_item(d, c, p))
 			dec_container(d, c, p, init, &(*out)[(*nout)++]);
 	}
 }
@@ -97,7 +97,7 @@ dec_volumes(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 	pod->volumes = xcalloc(n->n + 1, sizeof(*pod->volumes));
 	for (c = n->child, i = 0; c != NULL; c = c->next, i++) {
 		dec_path_idx(p, path, i);
-		if (!dec_map(d, c, p))
+		if (!dec_item(d, c, p))
 			continue;
 		v = &pod->volumes[pod->nvolumes++];
 		for (f = c->child; f != NULL; f = f->next) {
@@ -135,7 +135,7 @@ dec_pull_secrets(struct cfg_diags *d, const struct cfg_node *n,
 	pod->image_pull_secrets = xcalloc(1, sizeof(char *));
 	for (c = n->child, i = 0; c != NULL; c = c->next, i++) {
 		dec_path_idx(p, path, i);
-		if (!dec_map(d, c, p))
+		if (!dec_item(d, c, p))
 			continue;
 		for (f = c->child; f != NULL; f = f->next) {
 			dec_path(fp, p, f->key);

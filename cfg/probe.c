@@ -42,7 +42,7 @@ dec_headers(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 		struct cfg_kv *kv = &kvs->v[kvs->n];
 
 		dec_path_idx(p, path, i);
-		if (!dec_map(d, c, p))
+		if (!dec_item(d, c, p))
 			continue;
 		for (f = c->child; f != NULL; f = f->next) {
 			dec_path(fp, p, f->key);

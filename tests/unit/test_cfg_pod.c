@@ -278,6 +278,8 @@ test_type_errors(void **state)
 	    "expected a list, got a map");
 	expect(HEAD "  containers:\n  - a\n", "spec.containers[0]", 7, 5,
 	    "expected a map, got string \"a\"");
+	expect(HEAD "  containers: [null]\n", "spec.containers[0]", 6, 16,
+	    "expected a map, got null");
 	expect(HEAD "  containers:\n  - name: a\n    image: 5\n",
 	    "spec.containers[0].image", 8, 12, "expected a string, got "
 	    "integer 5");
