@@ -24,14 +24,18 @@ while :; do i=$((i + 1)); echo tick$i; sleep 0.5; done' Always 1 | put_manifest 
 }
 
 case_tail() {
-	local out n last
+	local out n a b
+	wait_for 'pctl logs talk | grep -qx tick3' 5 "tick3" || return 1
 	out=$(pctl logs talk --tail 2)
 	n=$(printf '%s\n' "$out" | wc -l)
 	assert_eq "$n" 2 "lines from --tail 2" || return 1
-	assert_match "$(printf '%s\n' "$out" | tail -n 1)" '^tick[0-9]+$' "last line" || return 1
-	last=$(printf '%s\n' "$out" | tail -n 1)
-	local prev=tick$((${last#tick} - 1))
-	assert_eq "$(printf '%s\n' "$out" | head -n 1)" "$prev" "--tail 2 gives consecutive last lines" || return 1
+	a=$(printf '%s\n' "$out" | head -n 1)
+	b=$(printf '%s\n' "$out" | tail -n 1)
+	assert_match "$a $b" '^tick[0-9]+ tick[0-9]+$' "--tail 2 lines" || return 1
+	assert_eq "$((${b#tick} - ${a#tick}))" 1 "--tail 2 gives consecutive lines ($a $b)" || return 1
+	out=$(pctl logs talk)
+	assert_match "$(printf '%s\n' "$out" | tail -n 3 | tr '\n' ' ')" "$b " \
+	    "--tail 2 is the end of the log" || return 1
 	out=$(pctl logs talk --tail 0)
 	assert_eq "$out" "" "--tail 0" || return 1
 }

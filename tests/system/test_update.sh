@@ -26,8 +26,8 @@ case_labels_only() {
 	wait_for '[ "$(app_tier)" = web ]' 10 \
 	    "label tier=web on app" || return 1
 	assert_eq "$(pj app 'd["metadata"]["annotations"]["note"]')" changed "annotation" || return 1
-	assert_eq "$(pctl get pods -l tier=web -o name 2>&1)" pod/app "get pods -l tier=web -o name" || return 1
-	assert_eq "$(pctl get pods -l tier=db -o name 2>&1)" "" "get pods -l tier=db -o name" || return 1
+	assert_eq "$(pctl get pods -l tier=web -o name 2>/dev/null)" pod/app "get pods -l tier=web -o name" || return 1
+	assert_eq "$(pctl get pods -l tier=db -o name 2>/dev/null)" "" "get pods -l tier=db -o name" || return 1
 	assert_eq "$(workload_pid app)" "$pid" "workload pid after a labels change" || return 1
 	assert_eq "$(pod_restarts app)" 0 "restartCount" || return 1
 	assert_eq "$(pod_uid app)" "$uid" "uid" || return 1
