@@ -165,6 +165,7 @@ struct pod {
 	ev_timer teardown_t;		/* retry of a busy cgroup removal */
 	int teardown_tries;
 	char run_dir[4096];
+	char pod_ip[64];		/* status.podIP ("" until networking) */
 };
 
 TAILQ_HEAD(pod_list, pod);
@@ -276,6 +277,8 @@ struct agent {
 	ev_io img_io;
 	int importing;
 	struct logstream_list logstreams;	/* logs -f clients */
+	char host_ip[64];		/* status.hostIP */
+	int64_t node_cpu, node_mem;	/* allocatable, for the downward API */
 };
 
 /* Desired state changed (manifests): bring pods in line with it. */
@@ -293,6 +296,7 @@ int adopt_all(struct agent *a);
 struct podspec *agent_desired(struct agent *a, const char *ns,
 	const char *name);
 void agent_reap_start(struct agent *a);
+void node_facts(struct agent *a);
 bool mdir_wanted(const char *name);
 
 /* ---- the HTTP API ---- */

@@ -181,9 +181,24 @@ limits_of(const struct ctr *c, struct rt_limits *lim)
 }
 
 /* Build and save the spec; 0 with the shim's inputs ready. */
+static void
+ctr_context(const struct ctr *c, struct ctr_ctx *x)
+{
+	const struct pod *p = c->pod;
+
+	memset(x, 0, sizeof(*x));
+	x->pod = p->spec;
+	x->uid = p->uid;
+	x->node_name = p->a->node_name;
+	x->host_ip = p->a->host_ip;
+	x->pod_ip = p->spec->host_network ? p->a->host_ip : p->pod_ip;
+	x->node_cpu = p->a->node_cpu;
+	x->node_mem = p->a->node_mem;
+}
+
 static int
-prepare(struct ctr *c, const struct store_image *img, char *dir, size_t dlen,
-    struct err *err)
+prepare(struct ctr *c, const struct store_image *img, char **cenv,
+    char *dir, size_t dlen, struct err *err)
 {
 	struct pod *p = c->pod;
 	struct agent *a = p->a;
@@ -221,7 +236,7 @@ prepare(struct ctr *c, const struct store_image *img, char *dir, size_t dlen,
 		return r;
 	prune_logs(c, logdir);
 
-	if ((r = ctr_argv(c->spec, img, &s.argv, err)) < 0)
+	if ((r = ctr_argv(c->spec, img, cenv, &s.argv, err)) < 0)
 		return r;
 	s.id = c->id;
 	s.rootfs = rootfs;
@@ -236,7 +251,7 @@ prepare(struct ctr *c, const struct store_image *img, char *dir, size_t dlen,
 		snprintf(ns, sizeof(ns), "%s/ns/uts", p->run_dir);
 		s.utsns = xstrdup(ns);
 	}
-	s.env = ctr_env(c->spec, img, pod_hostname(p));
+	s.env = ctr_env_final(cenv, img, pod_hostname(p));
 	s.cwd = c->spec->working_dir ? c->spec->working_dir :
 	    img->working_dir;
 	s.user = img->user;
@@ -341,8 +356,10 @@ ctr_start(struct ctr *c)
 	struct agent *a = p->a;
 	struct store_image *img = NULL;
 	struct rt_shim shim;
+	struct ctr_ctx x;
 	struct err err;
-	char dir[4096];
+	char dir[4096], reason[64], **cenv = NULL;
+	int r;
 
 	if (p->deletion_ns != 0 || c->shim_pid > 0)
 		return;
@@ -357,14 +374,27 @@ ctr_start(struct ctr *c)
 		ctr_retry(c, 10);
 		return;
 	}
+	ctr_context(c, &x);
+	if (ctr_env_resolve(&x, c->spec, &cenv, reason, sizeof(reason),
+	    &err) < 0) {
+		/* Not a start: no restart counted; tried again later. */
+		store_image_free(img);
+		if (strcmp(c->reason, reason) != 0)
+			agent_event(a, p, c->name, true, "Failed",
+			    "Error: %s", err.msg);
+		ctr_set_waiting(c, reason, err.msg);
+		ctr_retry(c, 10);
+		return;
+	}
 	new_id(c->id);
 	ctr_set_waiting(c, "ContainerCreating", NULL);
-	if (prepare(c, img, dir, sizeof(dir), &err) < 0) {
-		store_image_free(img);
+	r = prepare(c, img, cenv, dir, sizeof(dir), &err);
+	strv_free(cenv);
+	store_image_free(img);
+	if (r < 0) {
 		start_failed(c, "CreateContainerError", err.msg);
 		return;
 	}
-	store_image_free(img);
 	if (rt_shim_spawn(a->conf.shim, dir, &shim, &err) < 0) {
 		start_failed(c, "RunContainerError", err.msg);
 		return;

@@ -1,35 +1,51 @@
 /*
  * ctr_spec: from a pod's container spec and its image to the runtime's
  * rt_spec, with Kubernetes' rules: command replaces the image Entrypoint
- * (and drops Cmd), args replace Cmd; container env overrides image env by
- * name; runAsUser/Group from the container, else the pod, else the image
- * User; the default capability set with add/drop, or all when privileged.
+ * (and drops Cmd), args replace Cmd; env entries are resolved in order,
+ * each value's $(VAR) expanded against the entries before it, valueFrom
+ * from the downward API (fieldRef, resourceFieldRef); command and args
+ * are expanded against the container's env; the image env is the base
+ * the container env overrides.  runAsUser/Group from the container, else
+ * the pod, else the image User; the default capability set with add/drop,
+ * or all when privileged.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/ctr_spec.h"
+#include "core/expand.h"
 #include "lib/util.h"
+
+static void
+push_expanded(char ***argv, const char *s, char **cenv)
+{
+	char *x = expand_vars(s, expand_from_env, cenv);
+
+	strv_push(argv, x);
+	free(x);
+}
 
 int
 ctr_argv(const struct cfg_container *c, const struct store_image *img,
-    char ***out, struct err *err)
+    char **cenv, char ***out, struct err *err)
 {
 	char **argv = NULL;
 	char *const *v;
 
-	if (c->command != NULL) {
+	/* Only the pod spec's words are expanded, not the image's. */
+	if (c->command != NULL)
 		for (v = c->command; *v != NULL; v++)
-			strv_push(&argv, *v);
-		for (v = c->args; v != NULL && *v != NULL; v++)
-			strv_push(&argv, *v);
-	} else {
+			push_expanded(&argv, *v, cenv);
+	else
 		for (v = img->entrypoint; v != NULL && *v != NULL; v++)
 			strv_push(&argv, *v);
-		v = c->args != NULL ? c->args : img->cmd;
-		for (; v != NULL && *v != NULL; v++)
+	if (c->args != NULL)
+		for (v = c->args; *v != NULL; v++)
+			push_expanded(&argv, *v, cenv);
+	else if (c->command == NULL)
+		for (v = img->cmd; v != NULL && *v != NULL; v++)
 			strv_push(&argv, *v);
-	}
 	if (strv_len(argv) == 0) {
 		strv_free(argv);
 		return err_setx(err, EINVAL, "no command specified: the image "
@@ -56,13 +72,168 @@ env_set(char ***env, const char *name, const char *value)
 	free(kv);
 }
 
+/* labels['k'] / annotations['k'] */
+static const char *
+subscript(const struct cfg_kvs *kvs, const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix), len;
+	char key[320];
+
+	if (strncmp(path, prefix, n) != 0)
+		return NULL;
+	path += n;
+	len = strlen(path);
+	if (len < 4 || path[0] != '[' || path[1] != '\'' ||
+	    path[len - 1] != ']' || path[len - 2] != '\'' ||
+	    len - 4 >= sizeof(key))
+		return NULL;
+	memcpy(key, path + 2, len - 4);
+	key[len - 4] = '\0';
+	const char *v = cfg_kvs_get(kvs, key);
+	return v != NULL ? v : "";
+}
+
+static int
+field_ref(const struct ctr_ctx *x, const char *path, const char **val,
+    struct err *err)
+{
+	const struct cfg_pod *p = x->pod;
+
+	if (strcmp(path, "metadata.name") == 0)
+		*val = p->meta.name;
+	else if (strcmp(path, "metadata.namespace") == 0)
+		*val = p->meta.namespace;
+	else if (strcmp(path, "metadata.uid") == 0)
+		*val = x->uid;
+	else if (strcmp(path, "spec.nodeName") == 0)
+		*val = x->node_name;
+	else if (strcmp(path, "spec.serviceAccountName") == 0)
+		*val = p->service_account ? p->service_account : "default";
+	else if (strcmp(path, "status.podIP") == 0 ||
+	    strcmp(path, "status.podIPs") == 0)
+		*val = x->pod_ip;
+	else if (strcmp(path, "status.hostIP") == 0 ||
+	    strcmp(path, "status.hostIPs") == 0)
+		*val = x->host_ip;
+	else if ((*val = subscript(&p->meta.labels, path,
+	    "metadata.labels")) != NULL)
+		;
+	else if ((*val = subscript(&p->meta.annotations, path,
+	    "metadata.annotations")) != NULL)
+		;
+	else
+		return err_setx(err, EINVAL, "fieldRef %s is not supported",
+		    path);
+	if (*val == NULL)
+		*val = "";
+	return 0;
+}
+
+static const struct cfg_container *
+container_named(const struct cfg_pod *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncontainers; i++)
+		if (strcmp(p->containers[i].name, name) == 0)
+			return &p->containers[i];
+	for (i = 0; i < p->ninit_containers; i++)
+		if (strcmp(p->init_containers[i].name, name) == 0)
+			return &p->init_containers[i];
+	return NULL;
+}
+
+/* Rounded up, as the downward API does ("1" cpu divisor = 1000m). */
+static int
+resource_ref(const struct ctr_ctx *x, const struct cfg_container *c,
+    const struct cfg_env *e, char *out, size_t len, struct err *err)
+{
+	const struct cfg_resources *r;
+	const char *res = e->ref_key;
+	int64_t v, div = 1;
+	bool cpu = strstr(res, "cpu") != NULL;
+
+	if (e->ref_name != NULL && e->ref_name[0] != '\0' &&
+	    (c = container_named(x->pod, e->ref_name)) == NULL)
+		return err_setx(err, EINVAL, "resourceFieldRef: no container "
+		    "%s", e->ref_name);
+	r = &c->res;
+	if (strcmp(res, "limits.cpu") == 0)
+		v = r->cpu_limit >= 0 ? r->cpu_limit : x->node_cpu;
+	else if (strcmp(res, "requests.cpu") == 0)
+		v = r->cpu_request >= 0 ? r->cpu_request :
+		    r->cpu_limit >= 0 ? r->cpu_limit : 0;
+	else if (strcmp(res, "limits.memory") == 0)
+		v = r->mem_limit >= 0 ? r->mem_limit : x->node_mem;
+	else if (strcmp(res, "requests.memory") == 0)
+		v = r->mem_request >= 0 ? r->mem_request :
+		    r->mem_limit >= 0 ? r->mem_limit : 0;
+	else
+		return err_setx(err, EINVAL, "resourceFieldRef %s is not "
+		    "supported", res);
+	if (e->divisor != NULL && ((cpu && cfg_parse_cpu(e->divisor, &div)
+	    < 0) || (!cpu && cfg_parse_memory(e->divisor, &div) < 0) ||
+	    div <= 0))
+		return err_setx(err, EINVAL, "bad divisor %s", e->divisor);
+	if (cpu && e->divisor == NULL)
+		div = 1000;
+	snprintf(out, len, "%lld", (long long)((v + div - 1) / div));
+	return 0;
+}
+
+int
+ctr_env_resolve(const struct ctr_ctx *x, const struct cfg_container *c,
+    char ***out, char *reason, size_t rlen, struct err *err)
+{
+	char **env = NULL, num[32], *val;
+	const char *v;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < c->nenv && r == 0; i++) {
+		const struct cfg_env *e = &c->env[i];
+
+		switch (e->src) {
+		case CFG_ENV_VALUE:
+			val = expand_vars(e->value ? e->value : "",
+			    expand_from_env, env);
+			env_set(&env, e->name, val);
+			free(val);
+			break;
+		case CFG_ENV_FIELD:
+			if ((r = field_ref(x, e->ref_key, &v, err)) == 0)
+				env_set(&env, e->name, v);
+			break;
+		case CFG_ENV_RESOURCE:
+			r = resource_ref(x, c, e, num, sizeof(num), err);
+			if (r == 0)
+				env_set(&env, e->name, num);
+			break;
+		case CFG_ENV_CONFIGMAP:
+		case CFG_ENV_SECRET:
+			if (e->optional)
+				break;
+			r = err_setx(err, ENOENT, "%s \"%s\" not found",
+			    e->src == CFG_ENV_SECRET ? "secret" : "configmap",
+			    e->ref_name ? e->ref_name : "");
+			break;
+		}
+	}
+	if (r < 0) {
+		snprintf(reason, rlen, "CreateContainerConfigError");
+		strv_free(env);
+		return r;
+	}
+	*out = env;
+	return 0;
+}
+
 char **
-ctr_env(const struct cfg_container *c, const struct store_image *img,
+ctr_env_final(char **cenv, const struct store_image *img,
     const char *hostname)
 {
 	char **env = NULL;
 	char *const *v;
-	size_t i;
 
 	env_set(&env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
 	    "/usr/bin:/sbin:/bin");
@@ -77,10 +248,12 @@ ctr_env(const struct cfg_container *c, const struct store_image *img,
 		env_set(&env, name, eq + 1);
 		free(name);
 	}
-	for (i = 0; i < c->nenv; i++) {
-		if (c->env[i].src == CFG_ENV_VALUE)
-			env_set(&env, c->env[i].name,
-			    c->env[i].value ? c->env[i].value : "");
+	for (v = cenv; v != NULL && *v != NULL; v++) {
+		const char *eq = strchr(*v, '=');
+		char *name = xstrndup(*v, (size_t)(eq - *v));
+
+		env_set(&env, name, eq + 1);
+		free(name);
 	}
 	return env;
 }

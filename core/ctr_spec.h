@@ -8,10 +8,24 @@
 #include "runtime/rt.h"
 #include "store/store.h"
 
-int ctr_argv(const struct cfg_container *c, const struct store_image *img,
-	char ***out, struct err *err);
-char **ctr_env(const struct cfg_container *c, const struct store_image *img,
+/* What the downward API and the env may refer to. */
+struct ctr_ctx {
+	const struct cfg_pod *pod;
+	const char *uid, *node_name, *pod_ip, *host_ip;
+	int64_t node_cpu;		/* millicores: limits.cpu when unset */
+	int64_t node_mem;		/* bytes: limits.memory when unset */
+};
+
+/* The container's own env entries, resolved and expanded in order; on
+ * failure reason gets the waiting reason (CreateContainerConfigError). */
+int ctr_env_resolve(const struct ctr_ctx *x, const struct cfg_container *c,
+	char ***out, char *reason, size_t rlen, struct err *err);
+/* PATH and HOSTNAME defaults, then the image env, then cenv on top. */
+char **ctr_env_final(char **cenv, const struct store_image *img,
 	const char *hostname);
+/* Entrypoint/Cmd/command/args, with $(VAR) expanded against cenv. */
+int ctr_argv(const struct cfg_container *c, const struct store_image *img,
+	char **cenv, char ***out, struct err *err);
 uint64_t ctr_caps(const struct cfg_security *sec);
 void ctr_ids(const struct cfg_pod *pod, const struct cfg_container *c,
 	int64_t *uid, int64_t *gid);

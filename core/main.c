@@ -135,6 +135,7 @@ setup(struct agent *a)
 		    a->conf.node_name);
 	else if (gethostname(a->node_name, sizeof(a->node_name) - 1) < 0)
 		snprintf(a->node_name, sizeof(a->node_name), "localhost");
+	node_facts(a);
 	for (i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (mkdir_p(dirs[i], 0755, &err) < 0)
 			goto fail;

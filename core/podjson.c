@@ -256,7 +256,7 @@ condition(struct jsonw *w, const char *type, bool status, int64_t since,
 static void
 status(struct jsonw *w, const struct pod *p)
 {
-	const char *why = NULL;
+	const char *why = NULL, *ip;
 	size_t i;
 
 	jw_key(w, "status");
@@ -273,6 +273,26 @@ status(struct jsonw *w, const struct pod *p)
 	condition(w, "ContainersReady", p->ready, p->ready_since, why);
 	condition(w, "PodScheduled", true, p->created_ns, NULL);
 	jw_arr_end(w);
+	if (p->a->host_ip[0] != '\0') {
+		jw_kstr(w, "hostIP", p->a->host_ip);
+		jw_key(w, "hostIPs");
+		jw_arr(w);
+		jw_obj(w);
+		jw_kstr(w, "ip", p->a->host_ip);
+		jw_obj_end(w);
+		jw_arr_end(w);
+	}
+	ip = p->spec != NULL && p->spec->host_network ? p->a->host_ip :
+	    p->pod_ip;
+	if (ip[0] != '\0') {
+		jw_kstr(w, "podIP", ip);
+		jw_key(w, "podIPs");
+		jw_arr(w);
+		jw_obj(w);
+		jw_kstr(w, "ip", ip);
+		jw_obj_end(w);
+		jw_arr_end(w);
+	}
 	if (p->start_ns != 0)
 		jw_ktime(w, "startTime", p->start_ns);
 	jw_kstr(w, "qosClass", "BestEffort");

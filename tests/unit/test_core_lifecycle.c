@@ -14,6 +14,7 @@
 
 #include "core/core.h"
 #include "core/ctr_spec.h"
+#include "core/expand.h"
 #include "lib/util.h"
 
 #define S(n) ((int64_t)(n) * 1000000000LL)
@@ -132,29 +133,39 @@ argv_merge_as_kubernetes(void **state)
 	struct err err;
 
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(ctr_argv(&c, &img, &argv, &err), 0);
+	assert_int_equal(ctr_argv(&c, &img, NULL, &argv, &err), 0);
 	join(argv, out, sizeof(out));
 	assert_string_equal(out, "/docker-entrypoint.sh|nginx|-g|daemon off;");
 	strv_free(argv);
 	c.args = kargs;		/* args replace Cmd, keep Entrypoint */
-	assert_int_equal(ctr_argv(&c, &img, &argv, &err), 0);
+	assert_int_equal(ctr_argv(&c, &img, NULL, &argv, &err), 0);
 	join(argv, out, sizeof(out));
 	assert_string_equal(out, "/docker-entrypoint.sh|echo hi");
 	strv_free(argv);
 	c.command = kcmd;	/* command replaces both */
-	assert_int_equal(ctr_argv(&c, &img, &argv, &err), 0);
+	assert_int_equal(ctr_argv(&c, &img, NULL, &argv, &err), 0);
 	join(argv, out, sizeof(out));
 	assert_string_equal(out, "sh|-c|echo hi");
 	strv_free(argv);
 	c.args = NULL;
-	assert_int_equal(ctr_argv(&c, &img, &argv, &err), 0);
+	assert_int_equal(ctr_argv(&c, &img, NULL, &argv, &err), 0);
 	join(argv, out, sizeof(out));
 	assert_string_equal(out, "sh|-c");
 	strv_free(argv);
 	memset(&img, 0, sizeof(img));
 	c.command = NULL;
-	assert_int_equal(ctr_argv(&c, &img, &argv, &err), -EINVAL);
+	assert_int_equal(ctr_argv(&c, &img, NULL, &argv, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "no command"));
+}
+
+static struct ctr_ctx
+ctx(struct cfg_pod *pod)
+{
+	struct ctr_ctx x = { .pod = pod, .uid = "u-1", .node_name = "pi",
+	    .pod_ip = "", .host_ip = "192.0.2.7", .node_cpu = 4000,
+	    .node_mem = 1 << 30 };
+
+	return x;
 }
 
 static void
@@ -166,15 +177,140 @@ env_merge(void **state)
 		{ .name = "C", .value = "", .src = CFG_ENV_VALUE },
 	};
 	struct cfg_container c;
-	char **e, out[512];
+	struct cfg_pod pod;
+	struct ctr_ctx x;
+	struct err err;
+	char **cenv, **e, out[512], reason[64];
 
 	memset(&c, 0, sizeof(c));
+	memset(&pod, 0, sizeof(pod));
+	x = ctx(&pod);
 	c.env = ce;
 	c.nenv = 2;
-	e = ctr_env(&c, &img, "web");
+	assert_int_equal(ctr_env_resolve(&x, &c, &cenv, reason,
+	    sizeof(reason), &err), 0);
+	e = ctr_env_final(cenv, &img, "web");
 	join(e, out, sizeof(out));
 	assert_string_equal(out, "PATH=/opt/bin:/bin|HOSTNAME=web|A=pod|B=b|C=");
 	strv_free(e);
+	strv_free(cenv);
+}
+
+static const char *
+lookup_ab(void *arg, const char *name, size_t n)
+{
+	if (n == 1 && name[0] == 'A')
+		return "a";
+	if (n == 2 && memcmp(name, "BB", 2) == 0)
+		return "$(A)";
+	return NULL;
+}
+
+static void
+expansion_rules(void **state)
+{
+	static const struct { const char *in, *out; } t[] = {
+		{ "$(A)", "a" },
+		{ "x$(A)y$(A)", "xaya" },
+		{ "$(BB)", "$(A)" },		/* no recursion */
+		{ "$(NOPE)", "$(NOPE)" },	/* undefined stays */
+		{ "$$(A)", "$(A)" },		/* escaped */
+		{ "$$", "$" },
+		{ "$A", "$A" },
+		{ "$(A", "$(A" },		/* unclosed */
+		{ "100$", "100$" },
+		{ "", "" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		char *o = expand_vars(t[i].in, lookup_ab, NULL);
+
+		assert_string_equal(o, t[i].out);
+		free(o);
+	}
+}
+
+static void
+env_in_order_and_downward_api(void **state)
+{
+	struct cfg_kv lab = { "app", "web" };
+	struct cfg_env ce[] = {
+		{ .name = "POD", .src = CFG_ENV_FIELD,
+		  .ref_key = "metadata.name" },
+		{ .name = "GREETING", .value = "hi $(POD) $(LATER) $$(POD)",
+		  .src = CFG_ENV_VALUE },
+		{ .name = "LATER", .value = "x", .src = CFG_ENV_VALUE },
+		{ .name = "APP", .src = CFG_ENV_FIELD,
+		  .ref_key = "metadata.labels['app']" },
+		{ .name = "HOST", .src = CFG_ENV_FIELD,
+		  .ref_key = "status.hostIP" },
+		{ .name = "MEM", .src = CFG_ENV_RESOURCE,
+		  .ref_key = "limits.memory", .divisor = "1Mi" },
+		{ .name = "CPU", .src = CFG_ENV_RESOURCE,
+		  .ref_key = "limits.cpu" },
+		{ .name = "CPUREQ", .src = CFG_ENV_RESOURCE,
+		  .ref_key = "requests.cpu", .divisor = "1m" },
+	};
+	char *kcmd[] = { "echo", "$(GREETING)", NULL };
+	struct store_image img = { 0 };
+	struct cfg_container c;
+	struct cfg_pod pod;
+	struct ctr_ctx x;
+	struct err err;
+	char **cenv, **argv, out[1024], reason[64];
+
+	memset(&pod, 0, sizeof(pod));
+	pod.meta.name = "web-1";
+	pod.meta.labels.v = &lab;
+	pod.meta.labels.n = 1;
+	memset(&c, 0, sizeof(c));
+	c.name = "main";
+	c.env = ce;
+	c.nenv = ARRAY_SIZE(ce);
+	c.res.cpu_limit = 1500;
+	c.res.cpu_request = 250;
+	c.res.mem_limit = 64 << 20;
+	c.command = kcmd;
+	x = ctx(&pod);
+	assert_int_equal(ctr_env_resolve(&x, &c, &cenv, reason,
+	    sizeof(reason), &err), 0);
+	join(cenv, out, sizeof(out));
+	assert_string_equal(out, "POD=web-1|GREETING=hi web-1 $(LATER) "
+	    "$(POD)|LATER=x|APP=web|HOST=192.0.2.7|MEM=64|CPU=2|CPUREQ=250");
+	assert_int_equal(ctr_argv(&c, &img, cenv, &argv, &err), 0);
+	join(argv, out, sizeof(out));
+	assert_string_equal(out, "echo|hi web-1 $(LATER) $(POD)");
+	strv_free(argv);
+	strv_free(cenv);
+}
+
+static void
+env_missing_configmap(void **state)
+{
+	struct cfg_env ce[] = {
+		{ .name = "A", .src = CFG_ENV_CONFIGMAP, .ref_name = "cfg",
+		  .ref_key = "k" },
+	};
+	struct cfg_container c;
+	struct cfg_pod pod;
+	struct ctr_ctx x;
+	struct err err;
+	char **cenv = NULL, reason[64];
+
+	memset(&pod, 0, sizeof(pod));
+	memset(&c, 0, sizeof(c));
+	c.env = ce;
+	c.nenv = 1;
+	x = ctx(&pod);
+	assert_int_equal(ctr_env_resolve(&x, &c, &cenv, reason,
+	    sizeof(reason), &err), -ENOENT);
+	assert_string_equal(reason, "CreateContainerConfigError");
+	assert_string_equal(err.msg, "configmap \"cfg\" not found");
+	ce[0].optional = true;
+	assert_int_equal(ctr_env_resolve(&x, &c, &cenv, reason,
+	    sizeof(reason), &err), 0);
+	assert_null(cenv);
 }
 
 static void
@@ -247,6 +383,9 @@ main(void)
 		cmocka_unit_test(phase_as_kubelet),
 		cmocka_unit_test(argv_merge_as_kubernetes),
 		cmocka_unit_test(env_merge),
+		cmocka_unit_test(expansion_rules),
+		cmocka_unit_test(env_in_order_and_downward_api),
+		cmocka_unit_test(env_missing_configmap),
 		cmocka_unit_test(caps_add_drop),
 		cmocka_unit_test(manifest_names),
 		cmocka_unit_test(events_fold_and_ring),
