@@ -49,6 +49,7 @@ test_defaults(void **state)
 	assert_string_equal(c.run, "/run/picolet");
 	assert_string_equal(c.logs, "/var/log/pods");
 	assert_string_equal(c.shim, "");
+	assert_string_equal(c.cgroup, "picolet");
 	assert_string_equal(c.socket, "/run/picolet/picolet.sock");
 	assert_string_equal(c.listen, "");
 	assert_string_equal(c.bridge, "pico0");
