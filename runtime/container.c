@@ -132,8 +132,8 @@ set_caps(uint64_t caps, struct err *err)
 	return 0;
 }
 
-static int
-drop_privileges(const struct rt_spec *s, const struct rt_ids *ids,
+int
+rt_privs_drop(const struct rt_spec *s, const struct rt_ids *ids,
 	struct err *err)
 {
 	uint64_t caps = s->privileged ? rt_caps_all() : s->caps;
@@ -160,8 +160,8 @@ drop_privileges(const struct rt_spec *s, const struct rt_ids *ids,
 	return set_caps(caps, err);
 }
 
-static void
-reset_signals(void)
+void
+rt_signals_reset(void)
 {
 	sigset_t none;
 	int i;
@@ -209,7 +209,7 @@ setup(const struct rt_spec *s, int out, int errfd, struct rt_ids *ids,
 		return r;
 	/* Made as root, as runc does; entered as the user below. */
 	if ((r = mkdir_p(cwd, 0755, err)) < 0 ||
-	    (r = drop_privileges(s, ids, err)) < 0)
+	    (r = rt_privs_drop(s, ids, err)) < 0)
 		return r;
 	if (chdir(cwd) < 0)
 		return err_set(err, errno, "chdir %s", cwd);
@@ -228,7 +228,7 @@ rt_container_child(const struct rt_spec *s, int out, int errfd, int sync,
 	memset(&e, 0, sizeof(e));
 	if (setup(s, out, errfd, &ids, &e) < 0 || wait_cgroups(go, &e) < 0)
 		fail(sync, RT_SYNC_CREATE, &e);
-	reset_signals();
+	rt_signals_reset();
 	rt_user_exec(s, &e);
 	fail(sync, RT_SYNC_RUN, &e);
 }

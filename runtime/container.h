@@ -52,4 +52,14 @@ int rt_user_resolve(const struct rt_spec *s, struct rt_ids *ids,
 /* The exec path of argv[0] per the container's PATH; execs or fails. */
 int rt_user_exec(const struct rt_spec *s, struct err *err);
 
+/*
+ * container.c, shared with exec.c: the bounding set cut to the spec's
+ * caps (or all, privileged), ids and groups set, then permitted =
+ * effective = those caps (inheritable, ambient empty); and every signal
+ * back to default, none blocked.
+ */
+int rt_privs_drop(const struct rt_spec *s, const struct rt_ids *ids,
+	struct err *err);
+void rt_signals_reset(void);
+
 #endif

@@ -175,6 +175,59 @@ int rt_proc_starttime(pid_t pid, uint64_t *start);
  * -ESRCH (gone or reused). */
 int rt_pidfd_open_checked(pid_t pid, uint64_t start);
 
+/* ---- exec into a running container ---- */
+
+/* rt_exec.stdio[i]: an fd of the caller's (dup'ed), or one of these. */
+#define RT_EXEC_NULL (-1)	/* /dev/null */
+#define RT_EXEC_PIPE (-2)	/* a new pipe; the caller's end is returned */
+#define RT_EXEC_STDOUT (-3)	/* stderr only: wherever stdout goes */
+
+struct rt_exec {
+	const char *run_dir;	/* the container's; its spec is read */
+	pid_t pid;		/* the workload (rt_state.pid) ... */
+	uint64_t pid_start;	/* ... and its starttime: a reused pid is
+				   refused with -ESRCH */
+	char *const *argv;	/* argv[0] looked up in the container's PATH */
+	char *const *env;	/* "K=V" added to the container's env, a
+				   same K replaced; NULL: none */
+	int stdio[3];
+	bool tty;		/* stdin is a terminal: the process becomes
+				   its session's leader and takes it as its
+				   controlling terminal */
+};
+
+struct rt_exec_proc {
+	pid_t pid;		/* as seen from the caller */
+	int pidfd;		/* readable when it exits */
+	int status_fd;		/* O_NONBLOCK: EOF once exec'd, else one
+				   message: why not (rt_exec_started) */
+	int stdio[3];		/* caller's ends of RT_EXEC_PIPE (stdin's is
+				   the write end), O_NONBLOCK; else -1 */
+	bool reaped;
+};
+
+/*
+ * Start argv in the container whose workload is x->pid: in its pid, mount,
+ * uts, ipc, net and cgroup namespaces and its cgroups, in its cwd, as its
+ * user with its capabilities and no_new_privs, with the container's env.
+ * The process is the caller's child; nothing of the caller's fds but
+ * stdio reaches it.  Does not wait for it: fork, and the child does the
+ * rest.  -ESRCH: the workload is gone (or its pid reused).
+ */
+int rt_exec_spawn(const struct rt_exec *x, struct rt_exec_proc *out,
+	struct err *err);
+/* Reads status_fd: 1 exec'd, 0 it failed before (msg, e.g. "exec:
+ * \"foo\": executable file not found in $PATH"), -EAGAIN not known yet.
+ * status_fd is closed (-1) once the answer is known. */
+int rt_exec_started(struct rt_exec_proc *p, char *msg, size_t mlen);
+/* SIGKILL to the process and its process group (what it started there). */
+void rt_exec_kill(const struct rt_exec_proc *p);
+/* Reap (block: wait for it): 1 reaped, *code = exit code or 128+signal,
+ * 0 still running; -errno. */
+int rt_exec_reap(struct rt_exec_proc *p, bool block, int *code);
+/* Close every fd; one not reaped yet is killed and reaped first. */
+void rt_exec_close(struct rt_exec_proc *p);
+
 /* ---- CRI log files ---- */
 
 #define RT_LOG_LINE_MAX 16384
