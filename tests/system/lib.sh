@@ -224,8 +224,10 @@ cgroups_with() {
 start_picolet() {	# [picolet args...]
 	local vg=()
 	if [ "${PICOLET_VALGRIND:-0}" = 1 ]; then
+		# Children forked to do set-up work report nothing: their
+		# leaks are the parent's heap, and they _exit.
 		vg=(valgrind --error-exitcode=99 --leak-check=full
-		    --errors-for-leak-kinds=definite)
+		    --errors-for-leak-kinds=definite --child-silent-after-fork=yes)
 	fi
 	PICOLET_RUNS=$((PICOLET_RUNS + 1))
 	echo "=== picolet run $PICOLET_RUNS: $*" >>"$T/picolet.log"
