@@ -105,7 +105,8 @@ void net_http_stream_end(struct net_http_conn *c);
  * in memory or streamed to a callback, one overall deadline.  Redirects
  * are not followed: the caller reads Location and decides.
  */
-#define NET_HTTPC_MAXHEAD 16384		/* response head, interim 1xx included */
+/* the response head, 1xx interim heads included */
+#define NET_HTTPC_MAXHEAD 16384
 #define NET_HTTPC_MAXHDR 64
 #define NET_HTTPC_TIMEOUT_MS 30000	/* when timeout_ms is 0 */
 
@@ -115,9 +116,9 @@ struct net_httpc_hdr {
 
 /* What to do with body bytes past max_body (not used when streaming). */
 enum net_httpc_overflow {
-	NET_HTTPC_BODY_FAIL,		/* -EMSGSIZE "body larger than N bytes" */
-	NET_HTTPC_BODY_TRUNCATE,	/* keep max_body bytes, stop reading,
-					 * report truncated (kubelet's probes) */
+	NET_HTTPC_BODY_FAIL,	/* -EMSGSIZE "body larger than N bytes" */
+	NET_HTTPC_BODY_TRUNCATE,/* keep max_body bytes, stop reading, set
+				 * truncated (kubelet's probes) */
 };
 
 /* A parsed response head; pointers into the client's buffer. */
@@ -130,9 +131,15 @@ struct net_httpc_head {
 	const char *bad;	/* why net_httpc_parse() returned -1 */
 };
 
-/* Given to the callbacks; valid only during the call. */
+/*
+ * Given to the callbacks; valid only during the call.  Errors:
+ * -ETIMEDOUT, connect's (-ECONNREFUSED, -ENETUNREACH...), -EPROTO for a
+ * malformed response or a TLS failure, -EKEYREJECTED when the server's
+ * certificate does not verify, -EMSGSIZE for a head over
+ * NET_HTTPC_MAXHEAD or a body over max_body (NET_HTTPC_BODY_FAIL).
+ */
 struct net_httpc_res {
-	int error;		/* 0, or -errno with err.msg saying what failed */
+	int error;		/* 0, or -errno; err.msg says what failed */
 	struct err err;
 	struct net_httpc_head head;	/* status 0 if no head was read */
 	long long content_length;	/* -1: not given */
@@ -160,10 +167,10 @@ struct net_httpc_req {
 	const void *body;	/* sent with Content-Length when non-NULL */
 	size_t body_len;
 	bool tls;
-	bool tls_verify;	/* system CA bundle + ca_file, and the host name */
+	bool tls_verify;	/* against the system CAs + ca_file, and host */
 	const char *ca_file;	/* extra PEM bundle, or NULL */
 	unsigned timeout_ms;	/* whole exchange; 0: NET_HTTPC_TIMEOUT_MS */
-	unsigned idle_ms;	/* no byte received for this long fails; 0: off */
+	unsigned idle_ms;	/* fail if nothing comes for this long; 0: off */
 	size_t max_body;	/* bytes of body kept in memory */
 	enum net_httpc_overflow overflow;
 	const char *netns;	/* network namespace file to make the socket
@@ -205,7 +212,7 @@ int net_httpc_header(const struct net_httpc_head *head, const char *name,
 struct net_httpc_chunked {
 	int state;
 	unsigned long long left;	/* data bytes left in this chunk */
-	size_t n;			/* bytes in the current size/trailer line */
+	size_t n;			/* bytes of the chunk-size line */
 	size_t trailer;			/* trailer bytes so far (bounded) */
 };
 /*
