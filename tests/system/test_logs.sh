@@ -105,6 +105,49 @@ exit 1' Always 1 | put_manifest flap.yaml
 	wait_for 'pod_gone flap' 10 "flap gone" || return 1
 }
 
+case_long_line() {
+	# A 40000-byte line: split into 16 KiB P records and an F record on
+	# disk, whole again in picoctl logs.
+	pod_yaml long 'head -c 40000 /dev/zero | tr "\0" x; echo; echo end' Never 1 | put_manifest long.yaml
+	wait_for '[ "$(pod_phase long)" = Succeeded ]' 10 "long Succeeded" || return 1
+	local uid f
+	uid=$(pod_uid long)
+	f=$T/logs/default_long_$uid/main/0.log
+	assert_eq "$(awk '{ print $2, $3 }' "$f" | tr '\n' ' ')" \
+	    "stdout P stdout P stdout F stdout F " "records on disk" || return 1
+	assert_eq "$(awk '$3 == "P" { print length($4) }' "$f" | head -n 1)" 16384 "size of a P record" || return 1
+	assert_eq "$(pctl logs long | awk '{ print length($0) }' | tr '\n' ' ')" "40000 3 " \
+	    "line lengths from picoctl logs" || return 1
+	rm_manifest long.yaml
+	wait_for 'pod_gone long' 10 "long gone" || return 1
+}
+
+case_rotation() {
+	# Small logs (4 KiB, 3 files): 300 lines of ~100 bytes rotate twice
+	# over; the newest lines stay, the oldest are gone, no file is big.
+	stop_picolet
+	printf '[limits]\nlog_max_size = 4Ki\nlog_max_files = 3\n' >>"$T/picolet.conf"
+	start_picolet || return 1
+	pod_yaml rot 'i=0
+while [ $i -lt 300 ]; do i=$((i + 1)); printf "line-%03d %090d\n" $i 0; done
+echo done
+while :; do sleep 1; done' Always 1 | put_manifest rot.yaml
+	wait_for 'pctl logs rot | grep -qx done' 15 "rot's last line" || return 1
+	local uid d n big
+	uid=$(pod_uid rot)
+	d=$T/logs/default_rot_$uid/main
+	note "log files: $(cd "$d" && ls -l | awk 'NR > 1 { print $NF "(" $5 ")" }' | tr '\n' ' ')"
+	n=$(ls "$d" | wc -l)
+	assert_between "$n" 2 3 "log files kept (log_max_files 3)" || return 1
+	big=$(find "$d" -type f -size +5k)
+	[ -z "$big" ] || fail "files over the 4 KiB limit: $big" || return 1
+	grep -rq 'line-001 ' "$d" && { fail "the oldest line survived rotation"; return 1; }
+	grep -q 'line-300 ' "$d/0.log" "$d"/* || fail "line-300 lost" || return 1
+	local out
+	out=$(pctl logs rot --tail 2)
+	assert_match "$out" 'line-300 0+'$'\n''done$' "--tail 2 across a rotation" || return 1
+}
+
 import_busybox || { not_ok "import busybox"; done_testing; }
 start_picolet || { not_ok "picolet starts"; done_testing; }
 run_case "logs: stdout and stderr, -c" case_logs
@@ -113,4 +156,6 @@ run_case "logs --timestamps" case_timestamps
 run_case "logs -f streams new lines" case_follow
 run_case "CRI log files on disk" case_cri_files
 run_case "logs -p after a restart" case_previous
+run_case "a 40000-byte line" case_long_line
+run_case "rotation by size ([limits] log_max_size, log_max_files)" case_rotation
 done_testing
