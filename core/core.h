@@ -95,6 +95,48 @@ struct podspec *podspec_new(struct cfg_pod *cfg);	/* takes cfg */
 struct podspec *podspec_ref(struct podspec *ps);
 void podspec_unref(struct podspec *ps);
 
+/* ---- probes ---- */
+
+enum probe_kind { PROBE_STARTUP, PROBE_LIVENESS, PROBE_READINESS,
+	PROBE_NKINDS };
+
+struct ctr;
+struct net_httpc;
+
+/* One probe of one container; lives inside struct ctr. */
+struct probe {
+	struct ctr *c;
+	enum probe_kind kind;
+	const struct cfg_probe *spec;	/* NULL: not probing */
+	ev_timer tick;			/* next attempt */
+	ev_timer deadline;		/* timeoutSeconds of the attempt */
+	bool busy;			/* an attempt is in flight */
+	int successes, failures;	/* in a row */
+	int state;			/* -1 unknown, 0 failing, 1 passing */
+	int64_t attempt_ns;
+	char where[160];		/* what the attempt reaches, for messages */
+	char msg[512];			/* why the last attempt failed */
+	/* the attempt in flight */
+	int fd;				/* tcpSocket */
+	ev_io io;
+	struct net_httpc *http;		/* httpGet */
+	struct rt_exec_proc exec;	/* exec */
+	bool exec_live;
+	int outfd;
+	ev_io exec_w, out_w;
+	char out[1024];
+	size_t outlen;
+};
+
+void probes_start(struct ctr *c);
+void probes_stop(struct ctr *c);
+/* Start an attempt; < 0 with msg when it failed at once. */
+int probe_attempt(struct probe *pr, char *msg, size_t len);
+void probe_done(struct probe *pr, bool ok, const char *msg);
+void probe_cancel(struct probe *pr);
+int probe_exec(struct probe *pr, char *msg, size_t len);
+void probe_exec_cancel(struct probe *pr);
+
 /* ---- containers ---- */
 
 enum ctr_state { CTR_WAITING, CTR_RUNNING, CTR_TERMINATED };
@@ -110,6 +152,8 @@ struct ctr_term {			/* a terminated state */
 struct ctr {
 	struct pod *pod;
 	int idx;
+	bool init;			/* an init container */
+	bool sidecar;			/* ... with restartPolicy Always */
 	const struct cfg_container *spec;	/* into pod->spec */
 	char name[64];
 
@@ -125,6 +169,7 @@ struct ctr {
 	struct backoff backoff;
 
 	pid_t shim_pid, pid;
+	uint64_t pid_start;		/* the workload's starttime */
 	int shim_pidfd, pidfd, status_fd;
 	bool shim_child;		/* ours to reap */
 	ev_io shim_w, status_w;
@@ -134,6 +179,10 @@ struct ctr {
 	bool backoff_pending;		/* restart_t is a back-off restart */
 	char dir[4096];			/* run dir: <run>/pods/<uid>/<name> */
 	bool stopping;			/* SIGTERM sent */
+	bool started;			/* the startup probe passed (or none) */
+	struct probe probes[PROBE_NKINDS];
+	ev_timer kill_t;		/* SIGKILL when its own grace is over */
+	char kill_reason[256];		/* why picolet stopped it */
 };
 
 /* ---- pods ---- */
@@ -159,8 +208,11 @@ struct pod {
 	bool sandbox;			/* namespaces and cgroup made */
 	bool dead;			/* torn down: free at reap */
 	struct podspec *next;		/* replacement, once this one is gone */
-	struct ctr *ctrs;
+	struct ctr *ctrs;		/* init containers first, in order */
 	size_t nctrs;
+	size_t ninits;
+	bool initialized;		/* every regular init container done */
+	bool was_initialized;		/* for the condition's transition time */
 	ev_timer grace_t;
 	ev_timer teardown_t;		/* retry of a busy cgroup removal */
 	int teardown_tries;
@@ -172,6 +224,8 @@ TAILQ_HEAD(pod_list, pod);
 
 struct pod *pod_new(struct agent *a, struct podspec *ps, const char *uid);
 void pod_start(struct pod *p);
+/* Start what may start now: the next init container, or the app ones. */
+void pod_advance(struct pod *p);
 /* Begin graceful termination; the pod frees itself when done (dead). */
 void pod_terminate(struct pod *p, const char *why);
 /* Labels/annotations changed, spec the same: take the new object. */
@@ -180,6 +234,9 @@ void pod_free(struct pod *p);
 void pod_recompute(struct pod *p);
 enum pod_phase pod_phase_of(enum cfg_restart_policy policy,
 	const struct ctr *ctrs, size_t n);
+/* Pending while init containers run; Failed when one failed for good. */
+enum pod_phase pod_phase_init(enum cfg_restart_policy policy,
+	const struct ctr *inits, size_t n, bool *initialized);
 /* An image became available: containers waiting for one try again. */
 void pod_images_changed(struct pod *p);
 struct pod *pod_find(struct agent *a, const char *ns, const char *name);
@@ -190,6 +247,8 @@ struct pod *pod_adopt(struct agent *a, const char *run_dir,
 
 void ctr_start(struct ctr *c);
 void ctr_signal(struct ctr *c, int sig);
+/* Stop one container (a failed probe): SIGTERM, SIGKILL after grace. */
+void ctr_stop(struct ctr *c, int64_t grace_ns);
 void ctr_release(struct ctr *c);
 /* Watch a shim that picolet did not start (adopted), or did. */
 void ctr_watch(struct ctr *c);

@@ -47,7 +47,10 @@ ctr_set_running(struct ctr *c, int64_t started)
 	c->state = CTR_RUNNING;
 	c->started_ns = started;
 	c->reason[0] = c->message[0] = '\0';
-	c->ready = true;	/* no readiness probes yet: ready once started */
+	c->kill_reason[0] = '\0';
+	probes_start(c);
+	/* Without a readiness probe a container is ready once started. */
+	c->ready = c->started && c->probes[PROBE_READINESS].spec == NULL;
 	pod_recompute(c->pod);
 }
 
@@ -428,6 +431,7 @@ status_line(struct ctr *c, const char *line)
 		c->pid = pid;
 		if (rt_state_read(c->dir, &st, NULL) == 0) {
 			started = st.started_ns;
+			c->pid_start = st.pid_start;
 			c->pidfd = rt_pidfd_open_checked(st.pid, st.pid_start);
 		} else {
 			c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -506,6 +510,28 @@ ctr_signal(struct ctr *c, int sig)
 		c->stopping = true;
 }
 
+static void
+kill_due(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctr *c = container_of(w, struct ctr, kill_t);
+
+	if (c->shim_pid > 0)
+		ctr_signal(c, SIGKILL);
+}
+
+void
+ctr_stop(struct ctr *c, int64_t grace_ns)
+{
+	struct ev_loop *loop = c->pod->a->loop;
+
+	if (c->shim_pid <= 0 || c->stopping)
+		return;
+	ctr_signal(c, SIGTERM);
+	ev_timer_stop(loop, &c->kill_t);
+	ev_timer_init(&c->kill_t, kill_due, (double)grace_ns / 1e9, 0);
+	ev_timer_start(loop, &c->kill_t);
+}
+
 void
 ctr_retry(struct ctr *c, int seconds)
 {
@@ -534,6 +560,13 @@ ctr_restart_due(struct ev_loop *loop, ev_timer *w, int revents)
 static bool
 should_restart(const struct ctr *c, const struct ctr_term *t)
 {
+	/* Sidecars always; other init containers until they succeed,
+	 * unless the pod never restarts anything. */
+	if (c->sidecar)
+		return true;
+	if (c->init)
+		return t->exit_code != 0 &&
+		    c->pod->spec->restart_policy != CFG_RESTART_NEVER;
 	switch (c->pod->spec->restart_policy) {
 	case CFG_RESTART_ALWAYS:
 		return true;
@@ -560,6 +593,7 @@ ctr_after_exit(struct ctr *c, const struct ctr_term *t, bool start_error)
 		if (!start_error)
 			ctr_set_terminated(c, t);
 		(void)pod_save(p);
+		pod_advance(p);		/* the next init container, or apps */
 		return;
 	}
 	wait = backoff_wait(&c->backoff, now, t->finished_ns);
@@ -683,6 +717,8 @@ ctr_release(struct ctr *c)
 {
 	struct ev_loop *loop = c->pod->a->loop;
 
+	probes_stop(c);
+	ev_timer_stop(loop, &c->kill_t);
 	status_close(c);
 	ev_io_stop(loop, &c->shim_w);
 	if (c->shim_pidfd >= 0)
@@ -692,5 +728,6 @@ ctr_release(struct ctr *c)
 	c->shim_pidfd = c->pidfd = -1;
 	c->shim_pid = c->pid = 0;
 	c->stopping = false;
+	c->started = false;
 	c->started_ns = 0;
 }

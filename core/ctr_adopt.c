@@ -72,6 +72,7 @@ ctr_adopt(struct ctr *c)
 			c->shim_pid = st.shim_pid;
 			c->shim_pidfd = fd;
 			c->pid = st.pid;
+			c->pid_start = st.pid_start;
 			c->pidfd = rt_pidfd_open_checked(st.pid, st.pid_start);
 			c->shim_child = false;
 			ctr_set_running(c, st.started_ns);

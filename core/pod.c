@@ -82,6 +82,7 @@ pod_ctr_init(struct pod *p, size_t idx, const char *name)
 	ev_init(&c->shim_w, NULL);
 	ev_init(&c->status_w, NULL);
 	ev_init(&c->restart_t, NULL);
+	ev_init(&c->kill_t, NULL);
 }
 
 static struct pod *
@@ -121,18 +122,31 @@ pod_new(struct agent *a, struct podspec *ps, const char *uid)
 {
 	const struct cfg_pod *s = ps->cfg;
 	struct pod *p;
-	size_t i;
+	size_t i, n;
 
 	p = pod_alloc(a, s->meta.namespace, s->meta.name, uid,
-	    s->ncontainers);
+	    s->ninit_containers + s->ncontainers);
 	p->ps = podspec_ref(ps);
 	p->spec = s;
 	memcpy(p->spec_hash, s->spec_hash, sizeof(p->spec_hash));
 	p->grace_ns = s->grace_period * 1000000000LL;
+	p->ninits = s->ninit_containers;
 	for (i = 0; i < p->nctrs; i++) {
-		pod_ctr_init(p, i, s->containers[i].name);
-		p->ctrs[i].spec = &s->containers[i];
+		const struct cfg_container *cs = i < p->ninits ?
+		    &s->init_containers[i] : &s->containers[i - p->ninits];
+		struct ctr *c = &p->ctrs[i];
+
+		pod_ctr_init(p, i, cs->name);
+		c->spec = cs;
+		c->init = i < p->ninits;
+		c->sidecar = c->init && cs->restart_policy != NULL &&
+		    strcmp(cs->restart_policy, "Always") == 0;
+		if (!c->init && p->ninits > 0)
+			snprintf(c->reason, sizeof(c->reason),
+			    "PodInitializing");
 	}
+	n = p->nctrs;
+	(void)n;
 	pod_recompute(p);
 	return p;
 }
@@ -207,16 +221,60 @@ pod_sandbox(struct pod *p, struct err *err)
 	return 0;
 }
 
+/* Never started, nothing pending: this container's first start is due. */
+static bool
+fresh(const struct ctr *c)
+{
+	return c->shim_pid == 0 && c->state == CTR_WAITING && !c->last.set &&
+	    !ev_is_active(&c->restart_t) && c->id[0] == '\0';
+}
+
 void
-pod_start(struct pod *p)
+pod_advance(struct pod *p)
 {
 	size_t i;
 
-	if (p->spec != NULL && p->spec->ninit_containers > 0)
-		agent_event(p->a, p, NULL, true, "Unsupported",
-		    "initContainers are not run yet by this picolet");
-	for (i = 0; i < p->nctrs; i++)
-		ctr_start(&p->ctrs[i]);
+	if (p->deletion_ns != 0 || p->spec == NULL || p->dead)
+		return;
+	/* Init containers one at a time, in order; a sidecar only has to
+	 * have started (its startup probe passed) before the next one. */
+	for (i = 0; i < p->ninits; i++) {
+		struct ctr *c = &p->ctrs[i];
+
+		if (c->sidecar) {
+			if (fresh(c))
+				ctr_start(c);
+			if (!(c->state == CTR_RUNNING && c->started) &&
+			    !p->initialized)
+				return;
+			continue;
+		}
+		if (c->state == CTR_TERMINATED && c->term.exit_code == 0)
+			continue;
+		if (p->initialized)
+			continue;	/* done once; not run again */
+		if (fresh(c))
+			ctr_start(c);
+		return;
+	}
+	if (!p->initialized) {
+		p->initialized = true;
+		pod_recompute(p);
+	}
+	for (i = p->ninits; i < p->nctrs; i++) {
+		struct ctr *c = &p->ctrs[i];
+
+		if (fresh(c) && (c->reason[0] == '\0' ||
+		    strcmp(c->reason, "PodInitializing") == 0 ||
+		    strcmp(c->reason, "ContainerCreating") == 0))
+			ctr_start(c);
+	}
+}
+
+void
+pod_start(struct pod *p)
+{
+	pod_advance(p);
 	(void)pod_save(p);
 }
 
@@ -246,8 +304,10 @@ pod_update_meta(struct pod *p, struct podspec *ps)
 	podspec_unref(p->ps);
 	p->ps = ps;
 	p->spec = ps->cfg;
-	for (i = 0; i < p->nctrs && i < ps->cfg->ncontainers; i++)
-		p->ctrs[i].spec = &ps->cfg->containers[i];
+	for (i = 0; i < p->nctrs; i++)
+		p->ctrs[i].spec = i < p->ninits ?
+		    &ps->cfg->init_containers[i] :
+		    &ps->cfg->containers[i - p->ninits];
 }
 
 struct pod *
@@ -279,6 +339,7 @@ pod_terminate(struct pod *p, const char *why)
 
 		ev_timer_stop(loop, &c->restart_t);
 		c->backoff_pending = false;
+		probes_stop(c);
 		if (c->shim_pid == 0)
 			continue;
 		agent_event(p->a, p, c->name, false, "Killing",

@@ -60,6 +60,7 @@ pod_save(struct pod *p)
 	jw_kint(&w, "started", p->start_ns);
 	jw_kint(&w, "grace", p->grace_ns);
 	jw_kbool(&w, "hostNetwork", p->spec && p->spec->host_network);
+	jw_kbool(&w, "initialized", p->initialized);
 	jw_key(&w, "containers");
 	jw_arr(&w);
 	for (i = 0; i < p->nctrs; i++) {
@@ -203,16 +204,12 @@ pod_adopt(struct agent *a, const char *run_dir, struct podspec *ps)
 	for (i = 0; i < n; i++)
 		if ((j = find_ctr(ctrs, p->ctrs[i].name)) != NULL)
 			ctr_restore(&p->ctrs[i], j);
+	p->initialized = json_get_bool(st, "initialized", p->ninits == 0);
 	json_free(st);
 	log_info("pod %s/%s: adopted (uid %s)", p->ns, p->name, p->uid);
-	for (i = 0; i < n; i++) {
-		struct ctr *c = &p->ctrs[i];
-
-		ctr_adopt(c);
-		if (ps != NULL && c->shim_pid == 0 && c->state == CTR_WAITING &&
-		    !ev_is_active(&c->restart_t) && !c->last.set)
-			ctr_start(c);
-	}
+	for (i = 0; i < n; i++)
+		ctr_adopt(&p->ctrs[i]);
 	pod_recompute(p);
+	pod_advance(p);		/* what was never started starts now */
 	return p;
 }

@@ -52,6 +52,24 @@ pod_phase_of(enum cfg_restart_policy policy, const struct ctr *ctrs, size_t n)
 	return PHASE_PENDING;
 }
 
+enum pod_phase
+pod_phase_init(enum cfg_restart_policy policy, const struct ctr *inits,
+    size_t n, bool *initialized)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct ctr *c = &inits[i];
+
+		if (c->sidecar)
+			continue;
+		if (c->state == CTR_TERMINATED && c->term.exit_code != 0 &&
+		    policy == CFG_RESTART_NEVER)
+			return PHASE_FAILED;
+	}
+	return *initialized ? PHASE_RUNNING : PHASE_PENDING;
+}
+
 void
 pod_recompute(struct pod *p)
 {
@@ -63,16 +81,25 @@ pod_recompute(struct pod *p)
 
 	if (p->spec != NULL)
 		policy = p->spec->restart_policy;
-	phase = pod_phase_of(policy, p->ctrs, p->nctrs);
+	phase = pod_phase_init(policy, p->ctrs, p->ninits, &p->initialized);
+	if (phase == PHASE_RUNNING)
+		phase = pod_phase_of(policy, p->ctrs + p->ninits,
+		    p->nctrs - p->ninits);
+	/* Ready: every app container, and every sidecar, ready. */
 	for (i = 0; i < p->nctrs; i++)
-		if (!p->ctrs[i].ready)
+		if ((!p->ctrs[i].init || p->ctrs[i].sidecar) &&
+		    !p->ctrs[i].ready)
 			ready = false;
+	if (p->nctrs == p->ninits)
+		ready = false;
 	if (ready != p->ready || p->ready_since == 0) {
 		p->ready = ready;
 		p->ready_since = now;
 	}
-	if (p->init_since == 0)
+	if (p->init_since == 0 || p->initialized != p->was_initialized) {
 		p->init_since = now;
+		p->was_initialized = p->initialized;
+	}
 	if (phase != p->phase) {
 		log_info("pod %s/%s: %s -> %s", p->ns, p->name,
 		    pod_phase_names[p->phase], pod_phase_names[phase]);

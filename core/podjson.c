@@ -234,7 +234,7 @@ ctr_status(struct jsonw *w, const struct ctr *c)
 		snprintf(id, sizeof(id), "picolet://%s", c->id);
 		jw_kstr(w, "containerID", id);
 	}
-	jw_kbool(w, "started", c->state == CTR_RUNNING);
+	jw_kbool(w, "started", c->state == CTR_RUNNING && c->started);
 	jw_obj_end(w);
 }
 
@@ -267,7 +267,8 @@ status(struct jsonw *w, const struct pod *p)
 		    "ContainersNotReady";
 	jw_key(w, "conditions");
 	jw_arr(w);
-	condition(w, "Initialized", true, p->init_since,
+	condition(w, "Initialized", p->initialized, p->init_since,
+	    !p->initialized ? "ContainersNotInitialized" :
 	    p->phase == PHASE_SUCCEEDED ? "PodCompleted" : NULL);
 	condition(w, "Ready", p->ready, p->ready_since, why);
 	condition(w, "ContainersReady", p->ready, p->ready_since, why);
@@ -296,9 +297,16 @@ status(struct jsonw *w, const struct pod *p)
 	if (p->start_ns != 0)
 		jw_ktime(w, "startTime", p->start_ns);
 	jw_kstr(w, "qosClass", "BestEffort");
+	if (p->ninits > 0) {
+		jw_key(w, "initContainerStatuses");
+		jw_arr(w);
+		for (i = 0; i < p->ninits; i++)
+			ctr_status(w, &p->ctrs[i]);
+		jw_arr_end(w);
+	}
 	jw_key(w, "containerStatuses");
 	jw_arr(w);
-	for (i = 0; i < p->nctrs; i++)
+	for (i = p->ninits; i < p->nctrs; i++)
 		ctr_status(w, &p->ctrs[i]);
 	jw_arr_end(w);
 	jw_obj_end(w);
