@@ -26,6 +26,8 @@ static const struct usage usages[] = {
 	{ "describe", "picoctl describe pod NAME [-n NS]" },
 	{ "logs", "picoctl logs POD [-c CONTAINER] [-f] [-p] [--tail N] "
 	    "[--timestamps] [-n NS]" },
+	{ "exec", "picoctl exec POD [-c CONTAINER] [-n NS] [-i] [-t] [--run DIR] "
+	    "-- COMMAND [ARGS...]" },
 	{ "status", "picoctl status" },
 	{ "images", "picoctl images" },
 	{ "image", "picoctl image import FILE [--state DIR]" },
@@ -58,6 +60,11 @@ usage(FILE *f, const char *cmd)
 	    "      --tail N           only the last N lines\n"
 	    "      --timestamps       prefix each line with its time\n"
 	    "      --state DIR        picolet's state directory (image import)\n"
+	    "  -i, --stdin            pass stdin to the command (exec)\n"
+	    "  -t, --tty              stdin is a TTY (exec, with -i)\n"
+	    "      --run DIR          picolet's run directory (exec; default "
+	    "$PICOLET_RUN,\n"
+	    "                         else what picolet says, else /run/picolet)\n"
 	    "  -h, --help             this help\n");
 }
 
@@ -303,6 +310,7 @@ value_flag(struct ctl *ctl, const char *name)
 		{ "-l", "--selector", offsetof(struct ctl, selector) },
 		{ "-c", "--container", offsetof(struct ctl, container) },
 		{ NULL, "--state", offsetof(struct ctl, state) },
+		{ NULL, "--run", offsetof(struct ctl, run) },
 		{ NULL, "--tail", (size_t)-1 },
 	};
 	size_t i;
@@ -329,6 +337,11 @@ parse_args(struct ctl *ctl, int argc, char **argv, const char **cmd,
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
+		if (strcmp(a, "--") == 0) {	/* exec's command */
+			ctl->cmdv = argv + i + 1;
+			ctl->cmdc = argc - i - 1;
+			break;
+		}
 		if (a[0] != '-' || a[1] == '\0') {
 			if (*cmd == NULL)
 				*cmd = a;
@@ -365,6 +378,12 @@ parse_args(struct ctl *ctl, int argc, char **argv, const char **cmd,
 			ctl->follow = true;
 		else if (!strcmp(a, "-p") || !strcmp(a, "--previous"))
 			ctl->previous = true;
+		else if (!strcmp(a, "-i") || !strcmp(a, "--stdin"))
+			ctl->stdin_attach = true;
+		else if (!strcmp(a, "-t") || !strcmp(a, "--tty"))
+			ctl->tty = true;
+		else if (!strcmp(a, "-it") || !strcmp(a, "-ti"))
+			ctl->stdin_attach = ctl->tty = true;
 		else if (!strcmp(a, "--timestamps"))
 			ctl->timestamps = true;
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
@@ -408,6 +427,8 @@ main(int argc, char **argv)
 		return ctl_cmd_describe(&ctl);
 	if (strcmp(cmd, "logs") == 0 || strcmp(cmd, "log") == 0)
 		return ctl_cmd_logs(&ctl);
+	if (strcmp(cmd, "exec") == 0)
+		return ctl_cmd_exec(&ctl);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(&ctl);
 	if (strcmp(cmd, "images") == 0)

@@ -31,6 +31,11 @@ struct ctl {
 	const char *state;
 	char *args[8];		/* positional arguments after the command */
 	int nargs;
+	/* exec */
+	bool stdin_attach, tty;	/* -i, -t */
+	const char *run;	/* picolet's run dir: --run */
+	char **cmdv;		/* after "--" */
+	int cmdc;
 };
 
 /* picoctl_http.c */
@@ -57,6 +62,8 @@ void ctl_query_escape(struct buf *b, const char *s);
 /* picoctl_get.c */
 int ctl_cmd_get(struct ctl *ctl);
 int ctl_cmd_logs(struct ctl *ctl);
+/* picoctl_exec.c */
+int ctl_cmd_exec(struct ctl *ctl);
 /* picoctl_describe.c */
 int ctl_cmd_describe(struct ctl *ctl);
 
