@@ -127,6 +127,24 @@ watch(struct net_httpc *c, int events)
 
 /* ---- body ---- */
 
+/* Like buf_append, but growing to max_body + 1 at most, not to the next
+ * power of two past it. */
+static void
+keep(struct net_httpc *c, const char *p, size_t n)
+{
+	struct buf *b = &c->body;
+	size_t cap;
+
+	if (b->len + n + 1 > b->cap) {
+		cap = MAX(MAX(b->cap * 2, b->len + n + 1), 256);
+		b->cap = MIN(cap, c->max_body + 1);
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
 /* Body bytes: to on_data, or kept; 1 when c is gone. */
 static int
 deliver(struct net_httpc *c, const char *p, size_t n)
@@ -152,7 +170,7 @@ deliver(struct net_httpc *c, const char *p, size_t n)
 	}
 	room = c->max_body - c->body.len;
 	if (n <= room) {
-		(void)buf_append(&c->body, p, n);
+		keep(c, p, n);
 		return 0;
 	}
 	if (c->overflow == NET_HTTPC_BODY_FAIL && c->on_data == NULL) {
@@ -160,7 +178,7 @@ deliver(struct net_httpc *c, const char *p, size_t n)
 		    c->max_body);
 		return finish(c, -EMSGSIZE);
 	}
-	(void)buf_append(&c->body, p, room);
+	keep(c, p, room);
 	c->res.truncated = true;
 	return finish(c, 0);
 }
@@ -288,38 +306,57 @@ body_start(struct net_httpc *c)
 
 /* ---- head ---- */
 
+/* The final head was parsed at in[hstart..hstart + r). */
+static int
+head_done(struct net_httpc *c, int r)
+{
+	if (c->res.head.status == 101)
+		return malformed(c, "unexpected 101 Switching Protocols");
+	if (c->res.head.status >= 200)
+		return body_start(c);
+	c->hstart += (size_t)r;	/* 100 Continue, 103 Early Hints */
+	return 0;
+}
+
+/*
+ * Bytes while a head is expected.  A head that arrives whole is copied
+ * alone (the first read is often head and body together, and only the
+ * head is kept); a partial one is gathered in `in`, and the bytes past
+ * its end given back to p.
+ */
 static int
 head_feed(struct net_httpc *c, const char *p, size_t n)
 {
-	size_t fit = MIN(n, NET_HTTPC_MAXHEAD - c->in.len);
+	size_t fit, used, old;
 	int r;
 
-	(void)buf_append(&c->in, p, fit);
-	for (;;) {
+	while (c->state == S_HEAD && n > 0) {
+		old = c->in.len;
+		fit = MIN(n, NET_HTTPC_MAXHEAD - 1 - old);
+		if (old == c->hstart) {
+			r = net_httpc_parse(p, fit, &c->res.head);
+			(void)buf_append(&c->in, p, r > 0 ? (size_t)r : fit);
+		} else
+			(void)buf_append(&c->in, p, fit);
 		r = net_httpc_parse(c->in.p + c->hstart, c->in.len - c->hstart,
 		    &c->res.head);
 		if (r == -1)
 			return malformed(c, c->res.head.bad);
 		if (r == -2) {
-			if (c->in.len < NET_HTTPC_MAXHEAD)
+			if (c->in.len < NET_HTTPC_MAXHEAD - 1)
 				return 0;
 			err_setx(&c->res.err, EMSGSIZE, "response header too "
-			    "large (over %d bytes)", NET_HTTPC_MAXHEAD);
+			    "large (limit %d bytes)", NET_HTTPC_MAXHEAD);
 			return finish(c, -EMSGSIZE);
 		}
-		if (c->res.head.status == 101)
-			return malformed(c,
-			    "unexpected 101 Switching Protocols");
-		if (c->res.head.status >= 200)
-			break;
-		c->hstart += (size_t)r;	/* 100 Continue, 103 Early Hints */
+		used = c->hstart + (size_t)r - old;
+		c->in.len = c->hstart + (size_t)r;
+		p += used;
+		n -= used;
+		if (head_done(c, r))
+			return 1;
 	}
-	if (body_start(c))
-		return 1;
-	/* the head stays where it is: `in` never grows again */
-	if (body_feed(c, c->in.p + c->hstart + r, c->in.len - c->hstart - r))
-		return 1;
-	return body_feed(c, p + fit, n - fit);
+	return n > 0 ? body_feed(c, p, n) : 0;
 }
 
 static int

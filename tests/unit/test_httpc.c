@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -50,7 +51,7 @@ struct result {
 	size_t body_len;
 	bool truncated;
 	char location[256];
-	size_t streamed;
+	size_t streamed, heap0, heap_max;
 	unsigned sum;
 	int stop_at;		/* on_data: fail after this many bytes */
 	bool cancel_in_data;
@@ -189,6 +190,7 @@ on_data(const struct net_httpc_res *res, const void *data, size_t len,
 	for (i = 0; i < len; i++)
 		r->sum = r->sum * 31 + p[i];
 	r->streamed += len;
+	r->heap_max = MAX(r->heap_max, mallinfo2().uordblks);
 	if (r->cancel_in_data && r->streamed > 100000) {
 		net_httpc_cancel(r->self);
 		return 0;
@@ -221,6 +223,7 @@ run(const struct net_httpc_req *q, struct result *r)
 	struct err err;
 	int before = count_fds();
 
+	r->heap0 = mallinfo2().uordblks;
 	assert_int_equal(net_httpc_start(loop, q, on_done, r, &c, &err), 0);
 	r->self = c;
 	assert_false(r->called);	/* never from inside start */
@@ -368,7 +371,7 @@ test_garbage_and_huge(void **state)
 	memset(huge + n, 'a', sizeof(huge) - n - 1);
 	fetch(M_REPLY, huge, &r);
 	assert_int_equal(r.error, -EMSGSIZE);
-	assert_string_equal(r.msg, "response header too large (over 16384 "
+	assert_string_equal(r.msg, "response header too large (limit 16384 "
 	    "bytes)");
 }
 
@@ -432,6 +435,9 @@ test_stream(void **state)
 	assert_int_equal(r.streamed, BIGLEN);
 	assert_int_equal(r.sum, big_sum());
 	assert_int_equal(r.body_len, 0);
+	print_message("heap held by a streaming request: %zu bytes\n",
+	    r.heap_max - r.heap0);
+	assert_true(r.heap_max - r.heap0 < 8192);
 	/* the consumer says stop */
 	memset(&r, 0, sizeof(r));
 	r.stop_at = 100000;
