@@ -18,7 +18,10 @@
  *  - the user, groups and capabilities are set the way the workload's
  *    were (container.c), resolved in the container's /etc files;
  *  - a failure before the exec is one message on a CLOEXEC SEQPACKET
- *    socket (EOF means exec'd), as between the shim and the workload.
+ *    socket (EOF means exec'd), as between the shim and the workload;
+ *  - the child is not dumpable until its exec: once in the container's
+ *    pid ns its /proc/<pid>/fd would otherwise show the caller's fds to
+ *    the container (runc's CVE-2016-9962).
  * The child gets its own session: signals to the caller's process group
  * (a terminal's ^C to picolet) do not reach it, and rt_exec_kill can kill
  * the group it leads.
@@ -173,6 +176,10 @@ child(const struct child *c)
 	struct err e;
 
 	memset(&e, 0, sizeof(e));
+	/* Until the exec (which makes it dumpable again) the container's
+	 * processes must not reach our fds through /proc/<pid>/fd, as runc
+	 * learned (CVE-2016-9962). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	rt_signals_reset();
 	if (child_setup(c, &e) < 0)
 		fail(c->sync, &e);

@@ -199,8 +199,9 @@ struct rt_exec {
 struct rt_exec_proc {
 	pid_t pid;		/* as seen from the caller */
 	int pidfd;		/* readable when it exits */
-	int status_fd;		/* O_NONBLOCK: EOF once exec'd, else one
-				   message: why not (rt_exec_started) */
+	int status_fd;		/* O_NONBLOCK: EOF once exec'd (or killed
+				   before), else one message: why not
+				   (rt_exec_started) */
 	int stdio[3];		/* caller's ends of RT_EXEC_PIPE (stdin's is
 				   the write end), O_NONBLOCK; else -1 */
 	bool reaped;

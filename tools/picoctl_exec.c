@@ -454,6 +454,9 @@ ctl_cmd_exec(struct ctl *ctl)
 		goto out;
 	memset(&io, 0, sizeof(io));
 	io.sigfd = signals(&set);
+	/* A closed stdout must not kill us with the terminal raw (the
+	 * command gets its signals back to default). */
+	signal(SIGPIPE, SIG_IGN);
 	if (spawn(ctl, &tg, t, &p) < 0)
 		goto out;
 	if (t != NULL)

@@ -370,11 +370,13 @@ test_user_cwd_env(void **state)
 	int code;
 
 	out = run(SH("id -u; id -G; pwd; echo $FOO $BAR $PATH; grep CapEff "
-	    "/proc/self/status; grep NoNewPrivs /proc/self/status"), env,
+	    "/proc/self/status; grep NoNewPrivs /proc/self/status; "
+	    "ls -ln /proc/$$/status | { read m l u r; echo owner $u; }"), env,
 	    &code);
 	assert_int_equal(code, 0);
+	/* dumpable again after the exec: its /proc files are its own */
 	assert_string_equal(out, "1000\n1000 2000\n/work\nextra 1 /bin\n"
-	    "CapEff:\t0000000000000000\nNoNewPrivs:\t1\n");
+	    "CapEff:\t0000000000000000\nNoNewPrivs:\t1\nowner 1000\n");
 	free(out);
 }
 
@@ -491,6 +493,75 @@ test_no_fd_leak(void **state)
 	close(leak);
 }
 
+/* Fields 5-7 of /proc/<pid>/stat: pgrp, session, tty_nr. */
+static void
+stat_ids(pid_t pid, long *pgrp, long *sid, long *tty)
+{
+	char path[64], *st, *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	assert_int_equal(read_file(path, 4096, &st, NULL, NULL), 0);
+	p = strrchr(st, ')');
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 1, " %*c %*d %ld %ld %ld", pgrp, sid, tty),
+	    3);
+	free(st);
+}
+
+/* tty: a session leader with the pty as its controlling terminal. */
+static void
+test_tty(void **state)
+{
+	char *argv[] = { "sh", "-c", "test -t 0 && echo istty; read x; "
+	    "echo got $x", NULL }, buf[256] = "", name[64], msg[512];
+	struct rt_exec_proc p;
+	struct rt_exec x = {
+		.run_dir = G.run, .pid = G.st.pid, .pid_start = G.st.pid_start,
+		.argv = argv, .tty = true,
+	};
+	struct pollfd pf;
+	struct err e;
+	size_t len = 0;
+	long pgrp, sid, tty;
+	int master, slave, code = -1;
+	ssize_t n;
+
+	if (!G.ready)
+		skip();
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	assert_int_equal(ptsname_r(master, name, sizeof(name)), 0);
+	slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(slave >= 0);
+	x.stdio[0] = x.stdio[1] = x.stdio[2] = slave;
+	if (rt_exec_spawn(&x, &p, &e) < 0)
+		fail_msg("rt_exec_spawn: %s", e.msg);
+	close(slave);
+	assert_int_equal(started(&p, msg, sizeof(msg)), 1);
+	stat_ids(p.pid, &pgrp, &sid, &tty);
+	assert_int_equal(pgrp, p.pid);
+	assert_int_equal(sid, p.pid);
+	assert_true(tty != 0);
+	assert_int_equal(write_all(master, "hi\n", 3), 0);
+	while (strstr(buf, "got hi") == NULL && len < sizeof(buf) - 1) {
+		pf = (struct pollfd){ .fd = master, .events = POLLIN };
+		assert_int_equal(poll(&pf, 1, 10000), 1);
+		n = read(master, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	assert_non_null(strstr(buf, "istty"));
+	assert_non_null(strstr(buf, "got hi"));
+	assert_int_equal(rt_exec_reap(&p, true, &code), 1);
+	assert_int_equal(code, 0);
+	rt_exec_close(&p);
+	close(master);
+}
+
 static void
 test_stale_pid(void **state)
 {
@@ -527,6 +598,7 @@ main(void)
 		cmocka_unit_test(test_hang_killed),
 		cmocka_unit_test(test_cgroup),
 		cmocka_unit_test(test_no_fd_leak),
+		cmocka_unit_test(test_tty),
 		cmocka_unit_test(test_stale_pid),
 	};
 
