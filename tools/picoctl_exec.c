@@ -12,8 +12,10 @@
  * on to it.  With -i -t and a terminal on stdin, a pty: its slave is the
  * command's stdio and controlling terminal, picoctl's terminal goes raw
  * (restored at every exit) and both directions are copied with poll;
- * SIGWINCH carries the window size over.  As kubectl, -t without -i is
- * ignored, and -it with no terminal on stdin says so and goes on without.
+ * SIGWINCH carries the window size over, and a termination signal to
+ * picoctl is a hangup for the command (a second one kills it).  As
+ * kubectl, -t without -i is ignored, and -it with no terminal on stdin
+ * says so and goes on without.
  * The exit code is the command's ("command terminated with exit code N").
  */
 #include <errno.h>
@@ -244,6 +246,7 @@ struct io {
 	int sigfd;
 	bool in_open;		/* stdin still copied to the pty */
 	bool out_open;		/* the pty still read */
+	int hups;		/* termination signals passed on, pty */
 	char in[4096];
 	size_t inlen, inoff;
 };
@@ -253,6 +256,7 @@ on_signals(struct io *io)
 {
 	struct signalfd_siginfo si;
 	struct winsize ws;
+	int sig;
 
 	while (read(io->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGWINCH) {
@@ -260,8 +264,14 @@ on_signals(struct io *io)
 				ioctl(io->t->master, TIOCSWINSZ, &ws);
 			continue;
 		}
-		syscall(SYS_pidfd_send_signal, io->p->pidfd,
-		    (int)si.ssi_signo, NULL, 0);
+		sig = (int)si.ssi_signo;
+		/* A pty's user going away is a hangup (an interactive shell
+		 * ignores SIGTERM and SIGINT); asked twice, a kill. */
+		if (io->t != NULL)
+			sig = io->hups++ > 0 ? SIGKILL : SIGHUP;
+		if (io->t != NULL)
+			kill(-io->p->pid, sig);
+		syscall(SYS_pidfd_send_signal, io->p->pidfd, sig, NULL, 0);
 	}
 }
 

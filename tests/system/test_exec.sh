@@ -81,6 +81,33 @@ case_killed() {
 	wait_for '! alive "$child"' 5 "exec'd sleep gone" || return 1
 }
 
+picoctl_pid() {	# the picoctl process whose command line has $1
+	local p
+	for p in $(pgrep -f "$1"); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$PICOLET_BIN/picoctl" ] &&
+		    { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# picoctl -it killed: the interactive shell gets a hangup.
+case_tty_killed() {
+	local pid child sp
+	(sleep 30) | script -qec "$PICOLET_BIN/picoctl -s $T/picolet.sock exec -it box -- sh" \
+	    /dev/null >/dev/null 2>&1 &
+	sp=$!
+	BG_PIDS+=($sp)
+	wait_for 'pid=$(picoctl_pid "$T/picolet.sock exec -it box") &&
+	    pgrep -P "$pid" -x sh >/dev/null' 5 "sh started" || return 1
+	child=$(pgrep -P "$pid" -x sh)
+	kill -TERM "$pid"
+	wait_for '! alive "$child"' 5 "interactive sh gone after SIGTERM to picoctl" || return 1
+	wait_for '! alive "$pid"' 5 "picoctl gone" || return 1
+	kill "$sp" 2>/dev/null
+	wait "$sp" 2>/dev/null
+	return 0
+}
+
 import_busybox || { not_ok "import busybox"; done_testing; }
 start_picolet || { not_ok "picolet starts"; done_testing; }
 run_case "exec: output, namespaces, exit code" case_basic
@@ -88,4 +115,5 @@ run_case "exec -i" case_stdin
 run_case "exec -it through a pty" case_tty
 run_case "exec errors as kubectl's" case_errors
 run_case "exec: picoctl killed" case_killed
+run_case "exec -it: picoctl killed" case_tty_killed
 done_testing
