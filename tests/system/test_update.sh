@@ -10,7 +10,7 @@ echo version-1
 while :; do sleep 1 & wait $!; done'
 
 case_start() {
-	pod_yaml app "$SCRIPT" | put_manifest app.yaml
+	# app.yaml was there before picolet started.
 	wait_for '[ "$(pod_phase app)" = Running ] && [ -n "$(workload_pid app)" ]' 10 \
 	    "app Running" || return 1
 }
@@ -92,12 +92,30 @@ case_rename() {
 	wait_for 'pod_gone fast' 10 "fast gone after removing the renamed file" || return 1
 }
 
+case_inplace_write() {
+	# An editor writing the file in place in several steps: the debounce
+	# (100 ms) means picolet only sees the finished file, so no error.
+	local f=$T/manifests/slow.yaml
+	pod_yaml slow "$SCRIPT" >"$T/slow.full"
+	head -n 8 "$T/slow.full" >"$f"
+	sleep 0.03
+	tail -n +9 "$T/slow.full" >>"$f"
+	wait_for '[ "$(pod_phase slow)" = Running ]' 10 "slow Running" || return 1
+	local ev
+	ev=$(pctl get events 2>&1; pctl status 2>&1)
+	assert_not_contains "$ev" "slow.yaml:" "errors for a file written in two steps" || return 1
+	rm_manifest slow.yaml
+	wait_for 'pod_gone slow' 10 "slow gone" || return 1
+}
+
 import_busybox || { not_ok "import busybox"; done_testing; }
+pod_yaml app "$SCRIPT" | put_manifest app.yaml
 start_picolet || { not_ok "picolet starts"; done_testing; }
-run_case "pod app running" case_start
+run_case "pod app from a manifest present at start" case_start
 run_case "labels/annotations change: no restart, same PID" case_labels_only
 run_case "command change: pod replaced" case_command_change
 run_case "image change: pod replaced" case_image_change
 run_case "manifest replaced while its pod starts: last version runs once" case_replace_while_starting
 run_case "renamed manifest" case_rename
+run_case "file written in place in two steps (debounce)" case_inplace_write
 done_testing
