@@ -395,6 +395,8 @@ do_read(struct net_httpc *c)
 				watch(c, net_tls_want(c->tls));
 				return 0;
 			}
+			if (n < 0)
+				err_prefix(&c->res.err, "%s", c->peer);
 		} else if ((n = recv(c->fd, buf, sizeof(buf), 0)) < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
@@ -425,6 +427,8 @@ do_send(struct net_httpc *c)
 				watch(c, net_tls_want(c->tls));
 				return 0;
 			}
+			if (n < 0)
+				err_prefix(&c->res.err, "%s", c->peer);
 		} else if ((n = send(c->fd, c->out.p + c->off,
 		    c->out.len - c->off, MSG_NOSIGNAL)) < 0) {
 			if (errno == EAGAIN || errno == EINTR) {
@@ -572,9 +576,9 @@ check_req(const struct net_httpc_req *q, const char *method, const char *path,
 {
 	size_t i;
 
-	if (q->addr == NULL || q->host == NULL || q->port == 0)
-		return err_setx(err, EINVAL, "http request: no address, host "
-		    "or port");
+	if (q->addr == NULL || q->port == 0)
+		return err_setx(err, EINVAL, "http request: no address or "
+		    "port");
 	if (!token(method) || path[0] != '/' || !printable(path, false) ||
 	    q->host[0] == '\0' || !printable(q->host, false))
 		return err_setx(err, EINVAL, "http request: bad method, path "
@@ -694,15 +698,18 @@ connect_to(struct net_httpc *c, const struct net_httpc_req *q,
 }
 
 int
-net_httpc_start(struct ev_loop *loop, const struct net_httpc_req *q,
+net_httpc_start(struct ev_loop *loop, const struct net_httpc_req *req,
     net_httpc_done done, void *arg, struct net_httpc **out, struct err *err)
 {
+	struct net_httpc_req qq = *req, *q = &qq;
 	const char *method = q->method ? q->method : "GET";
 	const char *path = q->path ? q->path : "/";
 	struct net_httpc *c;
 	unsigned ms = q->timeout_ms ? q->timeout_ms : NET_HTTPC_TIMEOUT_MS;
 	int r;
 
+	if (q->host == NULL)
+		q->host = q->addr;
 	if ((r = check_req(q, method, path, err)) < 0)
 		return r;
 	c = xcalloc(1, sizeof(*c));

@@ -158,7 +158,8 @@ typedef int (*net_httpc_data)(const struct net_httpc_res *res,
 struct net_httpc_req {
 	const char *method;	/* NULL: GET; HEAD responses have no body */
 	const char *host;	/* Host header (unless in headers), SNI, and the
-				 * name the certificate must match */
+				 * name the certificate must match; no
+				 * brackets around IPv6; NULL: addr */
 	const char *addr;	/* numeric IPv4 or IPv6 to connect to */
 	unsigned short port;
 	const char *path;	/* origin-form, "/x?y"; NULL: "/" */
@@ -171,7 +172,7 @@ struct net_httpc_req {
 	const char *ca_file;	/* extra PEM bundle, or NULL */
 	unsigned timeout_ms;	/* whole exchange; 0: NET_HTTPC_TIMEOUT_MS */
 	unsigned idle_ms;	/* fail if nothing comes for this long; 0: off */
-	size_t max_body;	/* bytes of body kept in memory */
+	size_t max_body;	/* bytes of body kept in memory (0: none) */
 	enum net_httpc_overflow overflow;
 	const char *netns;	/* network namespace file to make the socket
 				 * in (e.g. a pod's ns/net), or NULL */
