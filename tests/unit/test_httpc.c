@@ -35,7 +35,7 @@
 #include "lib/util.h"
 #include "net/net.h"
 
-enum mode { M_REPLY, M_ECHO, M_SILENT, M_BIG };
+enum mode { M_REPLY, M_ECHO, M_SILENT, M_BIG, M_TRICKLE };
 
 #define BIGLEN (4u << 20)
 
@@ -92,6 +92,15 @@ serve(int fd, enum mode m, const char *resp, size_t len)
 	switch (m) {
 	case M_SILENT:
 		pause();
+		break;
+	case M_TRICKLE:
+		(void)!write(fd, resp, len);
+		for (;;) {
+			nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 },
+			    NULL);
+			if (write(fd, "x", 1) < 0)
+				break;
+		}
 		break;
 	case M_ECHO:
 		r = snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\n"
@@ -498,6 +507,80 @@ test_timeout_and_refused(void **state)
 	assert_non_null(strstr(r.msg, "connect 127.0.0.1:"));
 }
 
+/* A server that sends a byte every 20 ms: only the deadline ends it. */
+static void
+test_trickle(void **state)
+{
+	struct net_httpc_req q;
+	struct result r = { 0 };
+	struct srv s;
+	const char *heads[] = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n",
+		"HTTP/1.0 200 OK\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-Slow: ",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(heads); i++) {
+		srv_start(&s, M_TRICKLE, heads[i], strlen(heads[i]), false);
+		q = req_for(s.port);
+		q.timeout_ms = 300;
+		q.idle_ms = 100;	/* never idle that long */
+		q.max_body = 100000;
+		memset(&r, 0, sizeof(r));
+		run(&q, &r);
+		assert_int_equal(r.error, -ETIMEDOUT);
+		assert_non_null(strstr(r.msg, i < 2 ? "timed out reading the "
+		    "body" : "timed out waiting for the response head"));
+		srv_stop(&s);
+	}
+	/* an endless body, truncated: done as soon as max_body is there */
+	srv_start(&s, M_TRICKLE, heads[1], strlen(heads[1]), false);
+	q = req_for(s.port);
+	q.max_body = 3;
+	q.overflow = NET_HTTPC_BODY_TRUNCATE;
+	memset(&r, 0, sizeof(r));
+	run(&q, &r);
+	assert_int_equal(r.error, 0);
+	assert_true(r.truncated);
+	assert_string_equal(r.body, "xxx");
+	srv_stop(&s);
+}
+
+#define NPAR 64
+
+static void
+test_parallel(void **state)
+{
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct net_httpc_req q;
+	static struct result r[NPAR];
+	struct net_httpc *c;
+	struct err err;
+	struct srv s;
+	size_t heap0, heap1;
+	int i, before = count_fds();
+
+	srv_start(&s, M_REPLY, resp, strlen(resp), false);
+	q = req_for(s.port);
+	memset(r, 0, sizeof(r));
+	heap0 = mallinfo2().uordblks;
+	for (i = 0; i < NPAR; i++)
+		assert_int_equal(net_httpc_start(loop, &q, on_done, &r[i], &c,
+		    &err), 0);
+	heap1 = mallinfo2().uordblks;
+	print_message("heap per plain request in flight: %zu bytes\n",
+	    (heap1 - heap0) / NPAR);
+	ev_run(loop, 0);
+	for (i = 0; i < NPAR; i++) {
+		assert_true(r[i].called);
+		assert_int_equal(r[i].error, 0);
+		assert_string_equal(r[i].body, "ok");
+	}
+	assert_int_equal(count_fds(), before);
+	srv_stop(&s);
+}
+
 static void
 cancel_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
@@ -594,6 +677,8 @@ main(void)
 		cmocka_unit_test(test_body_limits),
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_timeout_and_refused),
+		cmocka_unit_test(test_trickle),
+		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_netns),
