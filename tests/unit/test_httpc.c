@@ -35,7 +35,7 @@
 #include "lib/util.h"
 #include "net/net.h"
 
-enum mode { M_REPLY, M_ECHO, M_SILENT, M_BIG, M_TRICKLE };
+enum mode { M_REPLY, M_ECHO, M_SILENT, M_BIG, M_TRICKLE, M_PIECES };
 
 #define BIGLEN (4u << 20)
 
@@ -92,6 +92,13 @@ serve(int fd, enum mode m, const char *resp, size_t len)
 	switch (m) {
 	case M_SILENT:
 		pause();
+		break;
+	case M_PIECES:		/* 7 bytes at a time: every read splits */
+		for (i = 0; i < len; i += 7) {
+			(void)!write(fd, resp + i, MIN(7, len - i));
+			nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 },
+			    NULL);
+		}
 		break;
 	case M_TRICKLE:
 		(void)!write(fd, resp, len);
@@ -358,6 +365,17 @@ test_chunked_and_eof(void **state)
 	assert_int_equal(r.error, 0);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "hello world");
+	fetch(M_PIECES, "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Long-Header: "
+	    "0123456789abcdef\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n"
+	    "0\r\n\r\n", &r);
+	assert_int_equal(r.error, 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "hello world");
+	fetch(M_PIECES, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n"
+	    "until the endNOT THIS", &r);
+	assert_int_equal(r.error, 0);
+	assert_string_equal(r.body, "until the end");
 	fetch(M_REPLY, "HTTP/1.0 200 OK\r\n\r\nuntil the end", &r);
 	assert_int_equal(r.error, 0);
 	assert_string_equal(r.body, "until the end");
