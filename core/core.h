@@ -98,7 +98,7 @@ void podspec_unref(struct podspec *ps);
 /* ---- probes ---- */
 
 enum probe_kind { PROBE_STARTUP, PROBE_LIVENESS, PROBE_READINESS,
-	PROBE_NKINDS };
+	PROBE_NKINDS, PROBE_HOOK = PROBE_NKINDS };
 
 struct ctr;
 struct net_httpc;
@@ -126,6 +126,8 @@ struct probe {
 	ev_io exec_w, out_w;
 	char out[1024];
 	size_t outlen;
+	/* a hook: one attempt, and this instead of the probe rules */
+	void (*done)(struct probe *pr, bool ok, const char *msg);
 };
 
 void probes_start(struct ctr *c);
@@ -136,6 +138,12 @@ void probe_done(struct probe *pr, bool ok, const char *msg);
 void probe_cancel(struct probe *pr);
 int probe_exec(struct probe *pr, char *msg, size_t len);
 void probe_exec_cancel(struct probe *pr);
+void probe_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* lifecycle hooks (hook.c): true when one now runs */
+bool hook_post_start(struct ctr *c);
+bool hook_pre_stop(struct ctr *c, int64_t grace_ns);
+void hook_cancel(struct ctr *c);
 
 /* ---- containers ---- */
 
@@ -181,6 +189,8 @@ struct ctr {
 	bool stopping;			/* SIGTERM sent */
 	bool started;			/* the startup probe passed (or none) */
 	struct probe probes[PROBE_NKINDS];
+	struct probe hook;		/* postStart or preStop in flight */
+	struct cfg_probe hook_spec;
 	ev_timer kill_t;		/* SIGKILL when its own grace is over */
 	char kill_reason[256];		/* why picolet stopped it */
 };
@@ -215,6 +225,8 @@ struct pod {
 	bool was_initialized;		/* for the condition's transition time */
 	ev_timer grace_t;
 	ev_timer teardown_t;		/* retry of a busy cgroup removal */
+	ev_timer deadline_t;		/* activeDeadlineSeconds */
+	bool deadline_exceeded;
 	int teardown_tries;
 	char run_dir[4096];
 	char pod_ip[64];		/* status.podIP ("" until networking) */
@@ -224,6 +236,8 @@ TAILQ_HEAD(pod_list, pod);
 
 struct pod *pod_new(struct agent *a, struct podspec *ps, const char *uid);
 void pod_start(struct pod *p);
+/* Arm activeDeadlineSeconds, counted from the pod's start. */
+void pod_deadline_arm(struct pod *p);
 /* Start what may start now: the next init container, or the app ones. */
 void pod_advance(struct pod *p);
 /* Begin graceful termination; the pod frees itself when done (dead). */
@@ -247,8 +261,13 @@ struct pod *pod_adopt(struct agent *a, const char *run_dir,
 
 void ctr_start(struct ctr *c);
 void ctr_signal(struct ctr *c, int sig);
-/* Stop one container (a failed probe): SIGTERM, SIGKILL after grace. */
+/* Stop one container (a failed probe): preStop, SIGTERM, SIGKILL after
+ * grace. */
 void ctr_stop(struct ctr *c, int64_t grace_ns);
+/* Begin stopping: the preStop hook, or SIGTERM at once. */
+void ctr_terminate(struct ctr *c, int64_t grace_ns);
+/* postStart succeeded: the container is Running. */
+void ctr_post_start_ok(struct ctr *c);
 void ctr_release(struct ctr *c);
 /* Watch a shim that picolet did not start (adopted), or did. */
 void ctr_watch(struct ctr *c);
@@ -260,6 +279,11 @@ void ctr_log_dir(const struct ctr *c, char *buf, size_t len);
 void ctr_cgroup_rel(const struct ctr *c, char *buf, size_t len);
 void ctr_remove_later(struct agent *a, const char *path);
 void ctr_adopt(struct ctr *c);
+/* termination messages (ctr_msg.c) */
+int ctr_msg_file(const struct ctr *c, char *path, size_t len,
+	struct err *err);
+const char *ctr_msg_path(const struct ctr *c);
+void ctr_msg_read(const struct ctr *c, struct ctr_term *t);
 void ctr_note_shim(const struct ctr *c);
 void ctr_set_running(struct ctr *c, int64_t started);
 void ctr_read_exit(struct ctr *c, struct ctr_term *t);

@@ -210,7 +210,8 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 	char upper[4096], work[4096], logdir[4096], rel[256], path[4200];
 	char rootfs[4200];
 	char ns[4200], hosts[4200], hname[4200], resolv[4200];
-	struct rt_mount mounts[3];
+	struct rt_mount mounts[4];
+	char msgfile[4200];
 	int r;
 
 	memset(&s, 0, sizeof(s));
@@ -270,8 +271,12 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 	mounts[0] = (struct rt_mount){ hosts, "/etc/hosts", false };
 	mounts[1] = (struct rt_mount){ hname, "/etc/hostname", false };
 	mounts[2] = (struct rt_mount){ resolv, "/etc/resolv.conf", false };
+	if ((r = ctr_msg_file(c, msgfile, sizeof(msgfile), err)) < 0)
+		goto out;
+	mounts[3] = (struct rt_mount){ msgfile, (char *)ctr_msg_path(c),
+	    false };
 	s.mounts = mounts;
-	s.nmounts = 3;
+	s.nmounts = 4;
 	s.log_dir = logdir;
 	s.restart = c->restarts;
 	s.log_max_size = a->conf.log_max_size;
@@ -279,6 +284,7 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 
 	snprintf(path, sizeof(path), "%s/spec", dir);
 	r = rt_spec_save(&s, path, err);
+out:
 	strv_free(s.argv);
 	strv_free(s.env);
 	strv_free(s.cgroups);
@@ -364,7 +370,7 @@ ctr_start(struct ctr *c)
 	char dir[4096], reason[64], **cenv = NULL;
 	int r;
 
-	if (p->deletion_ns != 0 || c->shim_pid > 0)
+	if (p->deletion_ns != 0 || c->shim_pid > 0 || p->deadline_exceeded)
 		return;
 	if (image_of(c, &img) < 0)
 		return;
@@ -438,12 +444,17 @@ status_line(struct ctr *c, const char *line)
 		}
 		if (c->pidfd < 0)
 			c->pidfd = -1;
-		ctr_set_running(c, started);
+		c->started_ns = started;
 		agent_event(p->a, p, c->name, false, "Started",
 		    "Started container %s", c->name);
 		(void)pod_save(p);
-		if (p->deletion_ns != 0)
+		if (p->deletion_ns != 0) {
 			ctr_signal(c, SIGTERM);
+			return;
+		}
+		/* Running only once a postStart hook, if any, succeeded. */
+		if (!hook_post_start(c))
+			ctr_post_start_ok(c);
 		return;
 	}
 	if (r == 0) {
@@ -520,13 +531,31 @@ kill_due(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 void
+ctr_post_start_ok(struct ctr *c)
+{
+	ctr_set_running(c, c->started_ns);
+	pod_advance(c->pod);	/* a sidecar may let the next one start */
+}
+
+void
+ctr_terminate(struct ctr *c, int64_t grace_ns)
+{
+	if (c->shim_pid <= 0 || c->stopping)
+		return;
+	hook_cancel(c);		/* a postStart still running */
+	c->stopping = true;
+	if (!hook_pre_stop(c, grace_ns))
+		ctr_signal(c, SIGTERM);
+}
+
+void
 ctr_stop(struct ctr *c, int64_t grace_ns)
 {
 	struct ev_loop *loop = c->pod->a->loop;
 
 	if (c->shim_pid <= 0 || c->stopping)
 		return;
-	ctr_signal(c, SIGTERM);
+	ctr_terminate(c, grace_ns);
 	ev_timer_stop(loop, &c->kill_t);
 	ev_timer_init(&c->kill_t, kill_due, (double)grace_ns / 1e9, 0);
 	ev_timer_start(loop, &c->kill_t);
@@ -589,7 +618,7 @@ ctr_after_exit(struct ctr *c, const struct ctr_term *t, bool start_error)
 		pod_container_gone(p);
 		return;
 	}
-	if (!should_restart(c, t)) {
+	if (p->deadline_exceeded || !should_restart(c, t)) {
 		if (!start_error)
 			ctr_set_terminated(c, t);
 		(void)pod_save(p);
@@ -665,6 +694,7 @@ ctr_read_exit(struct ctr *c, struct ctr_term *t)
 	else
 		snprintf(t->reason, sizeof(t->reason), "%s",
 		    ex.exit_code == 0 ? "Completed" : "Error");
+	ctr_msg_read(c, t);
 }
 
 static void
@@ -718,6 +748,7 @@ ctr_release(struct ctr *c)
 	struct ev_loop *loop = c->pod->a->loop;
 
 	probes_stop(c);
+	hook_cancel(c);
 	ev_timer_stop(loop, &c->kill_t);
 	status_close(c);
 	ev_io_stop(loop, &c->shim_w);

@@ -24,6 +24,7 @@ const char *const pod_phase_names[] = { "Pending", "Running", "Succeeded",
 	"Failed" };
 
 static void grace_over(struct ev_loop *loop, ev_timer *w, int revents);
+static void deadline_over(struct ev_loop *loop, ev_timer *w, int revents);
 static void teardown_retry(struct ev_loop *loop, ev_timer *w, int revents);
 
 struct podspec *
@@ -106,6 +107,7 @@ pod_alloc(struct agent *a, const char *ns, const char *name, const char *uid,
 	p->nctrs = nctrs;
 	ev_init(&p->grace_t, NULL);
 	ev_init(&p->teardown_t, NULL);
+	ev_init(&p->deadline_t, deadline_over);
 	TAILQ_INSERT_TAIL(&a->pods, p, entry);
 	return p;
 }
@@ -217,8 +219,51 @@ pod_sandbox(struct pod *p, struct err *err)
 		return r;
 	p->sandbox = true;
 	p->start_ns = time_now_ns();
+	pod_deadline_arm(p);
 	(void)pod_save(p);
 	return 0;
+}
+
+void
+pod_deadline_arm(struct pod *p)
+{
+	double left;
+
+	if (p->spec == NULL || p->spec->active_deadline < 0 ||
+	    p->start_ns == 0 || p->deadline_exceeded)
+		return;
+	left = (double)p->spec->active_deadline -
+	    (double)(time_now_ns() - p->start_ns) / 1e9;
+	ev_timer_stop(p->a->loop, &p->deadline_t);
+	ev_timer_set(&p->deadline_t, left > 0 ? left : 0, 0);
+	ev_timer_start(p->a->loop, &p->deadline_t);
+}
+
+/* kubelet: the pod fails, its containers are stopped and stay stopped. */
+static void
+deadline_over(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pod *p = container_of(w, struct pod, deadline_t);
+	size_t i;
+
+	p->deadline_exceeded = true;
+	agent_event(p->a, p, NULL, true, "DeadlineExceeded", "Pod was "
+	    "active on the node longer than the specified deadline");
+	for (i = 0; i < p->nctrs; i++) {
+		struct ctr *c = &p->ctrs[i];
+
+		ev_timer_stop(loop, &c->restart_t);
+		c->backoff_pending = false;
+		if (c->shim_pid > 0)
+			ctr_stop(c, p->grace_ns);
+		else if (c->state == CTR_WAITING && c->last.set) {
+			/* Back-off is over for good: it stays as it ended. */
+			c->state = CTR_TERMINATED;
+			c->term = c->last;
+		}
+	}
+	pod_recompute(p);
+	(void)pod_save(p);
 }
 
 /* Never started, nothing pending: this container's first start is due. */
@@ -234,7 +279,8 @@ pod_advance(struct pod *p)
 {
 	size_t i;
 
-	if (p->deletion_ns != 0 || p->spec == NULL || p->dead)
+	if (p->deletion_ns != 0 || p->spec == NULL || p->dead ||
+	    p->deadline_exceeded)
 		return;
 	/* Init containers one at a time, in order; a sidecar only has to
 	 * have started (its startup probe passed) before the next one. */
@@ -344,7 +390,7 @@ pod_terminate(struct pod *p, const char *why)
 			continue;
 		agent_event(p->a, p, c->name, false, "Killing",
 		    "Stopping container %s", c->name);
-		ctr_signal(c, SIGTERM);
+		ctr_terminate(c, p->grace_ns);
 	}
 	ev_timer_init(&p->grace_t, grace_over, (double)p->grace_ns / 1e9, 0);
 	ev_timer_start(loop, &p->grace_t);
@@ -416,6 +462,7 @@ teardown(struct pod *p)
 	log_info("pod %s/%s: removed", p->ns, p->name);
 	p->dead = true;
 	ev_timer_stop(a->loop, &p->grace_t);
+	ev_timer_stop(a->loop, &p->deadline_t);
 	if (p->next != NULL) {
 		struct podspec *next = p->next;
 		struct pod *np;
@@ -460,6 +507,7 @@ pod_free(struct pod *p)
 	}
 	ev_timer_stop(loop, &p->grace_t);
 	ev_timer_stop(loop, &p->teardown_t);
+	ev_timer_stop(loop, &p->deadline_t);
 	podspec_unref(p->ps);
 	podspec_unref(p->next);
 	free(p->ctrs);

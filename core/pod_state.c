@@ -61,6 +61,7 @@ pod_save(struct pod *p)
 	jw_kint(&w, "grace", p->grace_ns);
 	jw_kbool(&w, "hostNetwork", p->spec && p->spec->host_network);
 	jw_kbool(&w, "initialized", p->initialized);
+	jw_kbool(&w, "deadlineExceeded", p->deadline_exceeded);
 	jw_key(&w, "containers");
 	jw_arr(&w);
 	for (i = 0; i < p->nctrs; i++) {
@@ -205,11 +206,13 @@ pod_adopt(struct agent *a, const char *run_dir, struct podspec *ps)
 		if ((j = find_ctr(ctrs, p->ctrs[i].name)) != NULL)
 			ctr_restore(&p->ctrs[i], j);
 	p->initialized = json_get_bool(st, "initialized", p->ninits == 0);
+	p->deadline_exceeded = json_get_bool(st, "deadlineExceeded", false);
 	json_free(st);
 	log_info("pod %s/%s: adopted (uid %s)", p->ns, p->name, p->uid);
 	for (i = 0; i < n; i++)
 		ctr_adopt(&p->ctrs[i]);
 	pod_recompute(p);
+	pod_deadline_arm(p);
 	pod_advance(p);		/* what was never started starts now */
 	return p;
 }

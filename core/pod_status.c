@@ -85,6 +85,8 @@ pod_recompute(struct pod *p)
 	if (phase == PHASE_RUNNING)
 		phase = pod_phase_of(policy, p->ctrs + p->ninits,
 		    p->nctrs - p->ninits);
+	if (p->deadline_exceeded)
+		phase = PHASE_FAILED;
 	/* Ready: every app container, and every sidecar, ready. */
 	for (i = 0; i < p->nctrs; i++)
 		if ((!p->ctrs[i].init || p->ctrs[i].sidecar) &&

@@ -24,7 +24,6 @@ static const char *const kind_names[] = { "Startup", "Liveness",
 	"Readiness" };
 
 static void probe_tick(struct ev_loop *loop, ev_timer *w, int revents);
-static void probe_timeout(struct ev_loop *loop, ev_timer *w, int revents);
 
 static const struct cfg_probe *
 spec_of(const struct ctr *c, enum probe_kind k)
@@ -70,7 +69,7 @@ probe_begin(struct ctr *c, enum probe_kind k)
 	if (pr->spec == NULL)
 		return;
 	ev_init(&pr->tick, probe_tick);
-	ev_init(&pr->deadline, probe_timeout);
+	ev_init(&pr->deadline, probe_timeout_cb);
 	arm(pr, initial_wait(pr));
 }
 
@@ -130,8 +129,8 @@ probe_tick(struct ev_loop *loop, ev_timer *w, int revents)
 		probe_done(pr, false, msg);
 }
 
-static void
-probe_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+void
+probe_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct probe *pr = container_of(w, struct probe, deadline);
 	char msg[128];
@@ -139,8 +138,8 @@ probe_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	if (!pr->busy)
 		return;
 	probe_cancel(pr);
-	snprintf(msg, sizeof(msg), "timeout: the probe did not answer "
-	    "within %ds", pr->spec->timeout);
+	snprintf(msg, sizeof(msg), "timeout: %s did not answer within %ds",
+	    pr->done != NULL ? "the hook" : "the probe", pr->spec->timeout);
 	probe_done(pr, false, msg);
 }
 
@@ -155,6 +154,7 @@ started(struct ctr *c)
 	if (c->probes[PROBE_READINESS].spec == NULL)
 		c->ready = true;
 	pod_recompute(c->pod);
+	pod_advance(c->pod);	/* a started sidecar lets the next one go */
 }
 
 static void
@@ -193,6 +193,10 @@ probe_done(struct probe *pr, bool ok, const char *msg)
 		return;
 	pr->busy = false;
 	ev_timer_stop(p->a->loop, &pr->deadline);
+	if (pr->done != NULL) {
+		pr->done(pr, ok, msg);
+		return;
+	}
 	if (ok) {
 		pr->failures = 0;
 		if (++pr->successes < pr->spec->success_threshold ||
