@@ -149,6 +149,28 @@ install: all
 	install -m 0644 docs/picolet.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 docs/picoctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
+# The Raspberry Pi image (board/, docs/board.md) from Debian's arm64 debs
+# and picolet cross-built; output in $(O)/board.  image-test boots it under
+# qemu and checks pods over SSH; image-test-raspi3b on the Pi 3 model.
+BOARD := $(O)/board
+image:
+	@tools/deps.sh arm64
+	@board/deps.sh
+	$(MAKE) ARCH=arm64 O=$(O) all
+	@mkdir -p $(BOARD)/bin
+	aarch64-linux-gnu-gcc -O2 -std=c11 -D_GNU_SOURCE $(WARN) \
+	  -o $(BOARD)/bin/picolet-sntp board/sntp.c
+	cp $(O)/arm64/picolet $(O)/arm64/picolet-shim $(O)/arm64/picoctl $(BOARD)/bin/
+	board/build.sh $(BOARD)/bin $(BOARD)
+
+image-test: image
+	@board/test/qemu-test.sh $(BOARD)
+
+image-test-raspi3b: image
+	@board/test/raspi3b.sh $(BOARD)
+
+.PHONY: image image-test image-test-raspi3b
+
 clean:
 	rm -rf $(O)
 
