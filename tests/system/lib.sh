@@ -27,6 +27,7 @@ FAILED=0
 PICOLET_PID=""
 PICOLET_RUNS=0
 PICOLET_RC=""
+PICOLET_LOG_OFF=0
 BG_PIDS=()
 
 # ---- reporting and assertions ----
@@ -231,6 +232,7 @@ start_picolet() {	# [picolet args...]
 	fi
 	PICOLET_RUNS=$((PICOLET_RUNS + 1))
 	echo "=== picolet run $PICOLET_RUNS: $*" >>"$T/picolet.log"
+	PICOLET_LOG_OFF=$(stat -c %s "$T/picolet.log")
 	nsenter --net="/run/netns/$NETNS" -- "${vg[@]}" "$PICOLET_BIN/picolet" \
 	    -c "$T/picolet.conf" "$@" </dev/null >>"$T/picolet.log" 2>&1 &
 	PICOLET_PID=$!
@@ -258,6 +260,14 @@ stop_picolet() {
 	wait "$pid" 2>/dev/null
 	PICOLET_RC=$?
 	PICOLET_PID=""
+	# An ASan/UBSan build (make check) reports into picolet's stderr.
+	local san
+	san=$(tail -c +$((PICOLET_LOG_OFF + 1)) "$T/picolet.log" |
+	    grep -E -A12 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' | head -n 40)
+	if [ -n "$san" ]; then
+		printf '%s\n' "$san" | sed 's/^/#     /'
+		not_ok "sanitizer report: picolet run $PICOLET_RUNS"
+	fi
 	if [ "${PICOLET_VALGRIND:-0}" = 1 ]; then
 		if [ "$PICOLET_RC" = 99 ]; then
 			sed 's/^/#     /' "$T/picolet.log" | grep '==[0-9]*==' | tail -n 60
