@@ -278,8 +278,71 @@ struct cfg_pod {
 
 void cfg_pod_free(struct cfg_pod *p);
 
+/* kind Service (v1) */
+enum cfg_svc_type { CFG_SVC_CLUSTER_IP, CFG_SVC_NODE_PORT,
+	CFG_SVC_LOAD_BALANCER };
+
+struct cfg_svc_port {
+	char *name;			/* required when there are several */
+	char *protocol;			/* TCP (default), UDP */
+	int port;
+	int target_port;		/* 0: by name, or the port when absent */
+	char *target_name;		/* targetPort as a container port name */
+	int node_port;			/* 0: allocate (NodePort) or none */
+	int line;
+};
+
+struct cfg_service {
+	struct cfg_meta meta;
+	enum cfg_svc_type type;
+	struct cfg_kvs selector;	/* n == 0: no selector (Endpoints) */
+	bool has_selector;
+	char *cluster_ip;		/* NULL: allocate; "None": headless */
+	struct cfg_svc_port *ports;
+	size_t nports;
+	bool affinity_client_ip;	/* sessionAffinity: ClientIP */
+	int affinity_timeout;		/* 10800 */
+	char spec_hash[65];
+	struct cfg_node *tree;
+};
+
+int cfg_service_decode(struct cfg_node *tree, const char *path,
+	struct cfg_service **out, struct cfg_diags *d);
+void cfg_service_free(struct cfg_service *s);
+
+/* kind Endpoints (v1), for Services without a selector */
+struct cfg_ep_addr {
+	char *ip;
+	bool ready;			/* addresses vs notReadyAddresses */
+};
+
+struct cfg_ep_port {
+	char *name;
+	char *protocol;
+	int port;
+};
+
+struct cfg_ep_subset {
+	struct cfg_ep_addr *addrs;
+	size_t naddrs;
+	struct cfg_ep_port *ports;
+	size_t nports;
+};
+
+struct cfg_endpoints {
+	struct cfg_meta meta;
+	struct cfg_ep_subset *subsets;
+	size_t nsubsets;
+	struct cfg_node *tree;
+};
+
+int cfg_endpoints_decode(struct cfg_node *tree, const char *path,
+	struct cfg_endpoints **out, struct cfg_diags *d);
+void cfg_endpoints_free(struct cfg_endpoints *e);
+
 /* One object of a manifest file. */
-enum cfg_kind { CFG_KIND_UNKNOWN, CFG_KIND_POD };
+enum cfg_kind { CFG_KIND_UNKNOWN, CFG_KIND_POD, CFG_KIND_SERVICE,
+	CFG_KIND_ENDPOINTS };
 
 struct cfg_object {
 	enum cfg_kind kind;
@@ -290,6 +353,8 @@ struct cfg_object {
 	int line;
 	union {
 		struct cfg_pod *pod;
+		struct cfg_service *svc;
+		struct cfg_endpoints *ep;
 	} u;
 	struct cfg_node *tree;		/* CFG_KIND_UNKNOWN: kept for later */
 };

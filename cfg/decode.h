@@ -77,6 +77,11 @@ void dec_names_sort(struct dec_names *s);
 bool dec_names_has(const struct dec_names *s, const char *name);
 
 /* container.c, probe.c */
+/* metadata: name (a DNS-1123 subdomain), namespace, labels, ... */
+void dec_meta(struct cfg_diags *d, const struct cfg_node *m,
+	const char *path, struct cfg_meta *meta);
+void dec_meta_free(struct cfg_meta *meta);
+
 struct cfg_security;
 void dec_container(struct cfg_diags *d, const struct cfg_node *m,
 	const char *path, bool init, struct cfg_container *c);

@@ -149,6 +149,37 @@ add_object(struct objs *o, struct cfg_node *tree, const char *path)
 		ob->namespace = xstrdup(pod->meta.namespace);
 		return;
 	}
+	if ((!strcmp(kind, "Service") || !strcmp(kind, "Endpoints")) &&
+	    strcmp(api, "v1") != 0) {
+		dec_error(o->d, cfg_node_get(tree, "apiVersion"), p,
+		    "kind %s needs apiVersion v1, got \"%.40s\"", kind, api);
+		cfg_node_free(tree);
+		return;
+	}
+	if (!strcmp(kind, "Service")) {
+		struct cfg_service *svc;
+
+		if (cfg_service_decode(tree, path, &svc, o->d) < 0)
+			return;
+		ob = obj_new(o, tree, "Service", "v1");
+		ob->kind = CFG_KIND_SERVICE;
+		ob->u.svc = svc;
+		ob->name = xstrdup(svc->meta.name);
+		ob->namespace = xstrdup(svc->meta.namespace);
+		return;
+	}
+	if (!strcmp(kind, "Endpoints")) {
+		struct cfg_endpoints *ep;
+
+		if (cfg_endpoints_decode(tree, path, &ep, o->d) < 0)
+			return;
+		ob = obj_new(o, tree, "Endpoints", "v1");
+		ob->kind = CFG_KIND_ENDPOINTS;
+		ob->u.ep = ep;
+		ob->name = xstrdup(ep->meta.name);
+		ob->namespace = xstrdup(ep->meta.namespace);
+		return;
+	}
 	dec_path(p, path, "kind");
 	dec_warn(o->d, cfg_node_get(tree, "kind"), p, "kind %.60s is not "
 	    "supported (ignored)", kind);
@@ -256,6 +287,10 @@ cfg_object_free(struct cfg_object *ob)
 	free(ob->name);
 	if (ob->kind == CFG_KIND_POD)
 		cfg_pod_free(ob->u.pod);
+	else if (ob->kind == CFG_KIND_SERVICE)
+		cfg_service_free(ob->u.svc);
+	else if (ob->kind == CFG_KIND_ENDPOINTS)
+		cfg_endpoints_free(ob->u.ep);
 	cfg_node_free(ob->tree);
 	memset(ob, 0, sizeof(*ob));
 }

@@ -27,7 +27,7 @@ in(const char *s, const char *const *l)
 	return false;
 }
 
-static void
+void
 dec_meta(struct cfg_diags *d, const struct cfg_node *m, const char *path,
     struct cfg_meta *meta)
 {
@@ -361,17 +361,23 @@ cfg_pod_decode(struct cfg_node *tree, const char *path, struct cfg_pod **out,
 }
 
 void
+dec_meta_free(struct cfg_meta *meta)
+{
+	free(meta->name);
+	free(meta->namespace);
+	free(meta->generate_name);
+	dec_kvs_free(&meta->labels);
+	dec_kvs_free(&meta->annotations);
+}
+
+void
 cfg_pod_free(struct cfg_pod *pod)
 {
 	size_t i;
 
 	if (pod == NULL)
 		return;
-	free(pod->meta.name);
-	free(pod->meta.namespace);
-	free(pod->meta.generate_name);
-	dec_kvs_free(&pod->meta.labels);
-	dec_kvs_free(&pod->meta.annotations);
+	dec_meta_free(&pod->meta);
 	for (i = 0; i < pod->ncontainers; i++)
 		dec_container_free(&pod->containers[i]);
 	free(pod->containers);
