@@ -36,6 +36,7 @@ struct cfg_conf {
 	char pod_cidr[64];		/* 10.88.0.0/16 */
 	char service_cidr[64];		/* 10.96.0.0/16 */
 	int nodeport_min, nodeport_max;	/* 30000-32767 */
+	bool keep_bridge;		/* false: the bridge goes with the last pod */
 	/* [node] */
 	char node_name[254];		/* "": hostname */
 	char node_labels[1024];		/* k=v,k2=v2 (validated) */

@@ -190,6 +190,8 @@ set_value(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 		return set_path(c->socket, sizeof(c->socket), v, 0);
 	if (IS("api", "listen"))
 		return set_listen(c, v);
+	if (IS("network", "keep_bridge"))
+		return set_bool(v, &c->keep_bridge);
 	if (IS("network", "bridge")) {
 		if (v[0] == '\0' || strlen(v) >= sizeof(c->bridge) ||
 		    strpbrk(v, "/ \t:") != NULL)
