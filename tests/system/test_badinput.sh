@@ -243,6 +243,27 @@ EOF
 	return 0
 }
 
+case_unknown_field() {
+	put_manifest unknown-field.yaml <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: unknownfield
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    bogusField: 1
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
+EOF2
+	wait_for '[ "$(pod_phase unknownfield)" = Running ]' 10 "unknownfield Running (a warning only)" || return 1
+	expect_error 'unknown-field\.yaml:9:[0-9]+: spec\.containers\[0\]\.bogusField: ' || return 1
+	good_unchanged || return 1
+	rm_manifest unknown-field.yaml
+	wait_for 'pod_gone unknownfield' 10 "unknownfield gone" || return 1
+}
+
 import_busybox || { not_ok "import busybox"; done_testing; }
 start_picolet || { not_ok "picolet starts"; done_testing; }
 run_case "pod good running" case_good
@@ -257,4 +278,5 @@ run_case "bad file fixed later is picked up" case_fixed_later
 run_case "bad edit of a running pod's file keeps the pod" case_bad_edit_keeps_pod
 run_case "same pod in two files: error for the later one" case_same_pod_two_files
 run_case "unknown kind: warning only" case_unknown_kind
+run_case "unknown field: a warning with file:line, the pod runs" case_unknown_field
 done_testing

@@ -170,9 +170,15 @@ case_cgroup_limits() {
 		assert_eq "$(cgfile "$WPID" cpu cpu.cfs_quota_us)" 50000 "cpu.cfs_quota_us" || return 1
 		assert_eq "$(cgfile "$WPID" cpu cpu.cfs_period_us)" 100000 "cpu.cfs_period_us" || return 1
 		assert_eq "$(cgfile "$WPID" cpu cpu.shares)" 256 "cpu.shares" || return 1
-		local pm
-		pm=$(cgfile "$WPID" pids pids.max)
-		note "pids.max of the container's cgroup: $pm"
+		# [limits] pids (default 1024) on the pod's cgroup or the
+		# container's.
+		local pc pp rel
+		pc=$(cgfile "$WPID" pids pids.max)
+		rel=$(awk -F: '$2 == "pids" { print $3 }' "/proc/$WPID/cgroup")
+		pp=$(cat "/sys/fs/cgroup/pids$(dirname "$rel")/pids.max")
+		note "pids.max: container $pc, pod $pp"
+		[ "$pc" = 1024 ] || [ "$pp" = 1024 ] ||
+		    fail "pids.max 1024 on neither the pod's nor the container's cgroup" || return 1
 	else
 		assert_eq "$(cgfile "$WPID" x memory.max)" 33554432 "memory.max" || return 1
 		assert_eq "$(cgfile "$WPID" x cpu.max)" "50000 100000" "cpu.max" || return 1
