@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "lib/err.h"
@@ -245,5 +246,226 @@ void net_tls_free(struct net_tls *t);
 /* A CLOEXEC socket made in the network namespace file netns (NULL: ours). */
 int net_socket_netns(const char *netns, int domain, int type,
 	struct err *err);
+
+/* ---- pod network: rtnetlink (nl.c, nl_pod.c) ---- */
+
+/*
+ * Links, addresses and routes through one NETLINK_ROUTE socket (libmnl)
+ * in the caller's network namespace (picolet's: the host's, in tests the
+ * test's own).  Each request is synchronous and waits for the kernel's
+ * ACK: these are quick local kernel operations that never wait on
+ * anything outside (no carrier, no DAD, no peer), so calling them from the
+ * loop is fine.  Work inside a pod's namespace goes through a second
+ * socket made there (net_socket_netns); the calling thread never stays in
+ * another namespace.  Errors carry the kernel's extended-ACK message when
+ * it gives one.
+ */
+struct net_nl;
+
+int net_nl_open(struct net_nl **out, struct err *err);
+void net_nl_close(struct net_nl *nl);	/* NULL is fine */
+
+/*
+ * Make the bridge name if missing (with a fixed random MAC, so that the
+ * gateway's MAC does not follow its ports as pods come and go), give it
+ * gw_cidr ("10.88.0.1/16") if it lacks it, bring it up.  Idempotent.
+ * -EEXIST when name exists and is not a bridge.
+ */
+int net_bridge_ensure(struct net_nl *nl, const char *name,
+	const char *gw_cidr, struct err *err);
+/* Delete the bridge (its ports stay, detached); missing is fine. */
+int net_bridge_remove(struct net_nl *nl, const char *name, struct err *err);
+
+#define NET_POD_IFPREFIX "veth"		/* host ends: "veth" + 8 hex */
+
+struct net_pod_if {
+	const char *bridge;	/* e.g. "pico0", made by net_bridge_ensure */
+	const char *host_ifname;/* <= 15 chars, e.g. NET_POD_IFPREFIX + 8 hex
+				 * of the pod uid (net_pod_ifname) */
+	const char *netns_path;	/* the pod's ns/net file */
+	const char *ip_cidr;	/* the pod's address, "10.88.0.5/16" */
+	const char *gw;		/* "10.88.0.1" */
+	unsigned mtu;		/* 0: the bridge's */
+};
+
+/*
+ * Wire a pod: a veth pair whose peer is made directly inside the pod's
+ * namespace as eth0 (with ip_cidr, up, default route via gw; lo up) and
+ * whose host end is a port of the bridge with hairpin on (so a pod
+ * reaches itself through a Service), up.  Idempotent: an existing host
+ * end of that name (and any eth0 in the pod) is replaced, so calling it
+ * again for a pod that is up briefly cuts its network.  On failure what
+ * was made is removed.
+ */
+int net_pod_attach(struct net_nl *nl, const struct net_pod_if *p,
+	struct err *err);
+/* Delete the host end (the kernel deletes its peer); missing is fine. */
+int net_pod_detach(struct net_nl *nl, const char *host_ifname,
+	struct err *err);
+/* NET_POD_IFPREFIX + the first 8 hex digits of uid (dashes skipped):
+ * "veth1a2b3c4d"; out must hold 16 bytes.  -EINVAL if uid has fewer. */
+int net_pod_ifname(const char *uid, char out[16]);
+
+/*
+ * Names of the links in our namespace that start with prefix (e.g.
+ * NET_POD_IFPREFIX: host ends left by pods that are gone), as a
+ * NULL-terminated vector (strv_free); at most NET_NL_MAXLINKS.  Returns
+ * the count.
+ */
+#define NET_NL_MAXLINKS 4096
+int net_links_list(struct net_nl *nl, const char *prefix, char ***out,
+	struct err *err);
+/* 1 when the bridge port ifname has hairpin on, 0 off, -errno (-ENODEV
+ * missing, -ENOENT not a bridge port). */
+int net_port_hairpin(struct net_nl *nl, const char *ifname, struct err *err);
+
+/* /proc/sys/net/ipv4/ip_forward of our namespace, written only when it
+ * differs. */
+int net_ip_forward(bool on, struct err *err);
+/*
+ * net.bridge.bridge-nf-call-iptables: bridged IPv4 goes through the ip
+ * family's netfilter hooks (nftables' included).  Needed so that a reply
+ * from a pod to a pod on the same bridge, after a Service DNAT, is
+ * un-NATed (else it goes straight over the bridge with the wrong source).
+ * -ENOENT when br_netfilter is not loaded (the caller may load it or
+ * masquerade that traffic instead).  Written only when it differs.
+ */
+int net_bridge_nf_call(bool on, struct err *err);
+
+/* ---- pod IPAM (ipam.c) ---- */
+
+/*
+ * Addresses of the pod CIDR, one file per allocated address in dir
+ * (<state>/ipam/10.88.0.5, content: the owner, a pod uid), created with
+ * O_EXCL and fsynced with its directory, so no address is handed out
+ * twice even across restarts and power loss.  Network, broadcast and the
+ * gateway (the first address, the bridge's) are never handed out.
+ * Allocation is next-fit after the last one (kept in dir/.last as a
+ * hint), so a freed address is not reused at once.  At open, allocations
+ * outside cidr (the CIDR changed) are released.  Prefix /8 to /30.
+ */
+struct net_ipam;
+
+int net_ipam_open(struct net_ipam **out, const char *dir, const char *cidr,
+	struct err *err);
+void net_ipam_close(struct net_ipam *ipam);	/* NULL is fine */
+/* The owner's address, allocated if it has none.  -ENOSPC "pod CIDR
+ * 10.88.0.0/16 is exhausted". */
+int net_ipam_get(struct net_ipam *ipam, const char *owner, char ip[16],
+	struct err *err);
+/* The owner's address without allocating: -ENOENT when none. */
+int net_ipam_lookup(const struct net_ipam *ipam, const char *owner,
+	char ip[16]);
+/* Free the owner's address; none is fine. */
+int net_ipam_release(struct net_ipam *ipam, const char *owner,
+	struct err *err);
+/* The owners holding an address (NULL-terminated, strv_free); returns the
+ * count.  For the GC at start: release those whose pod is gone. */
+int net_ipam_owners(const struct net_ipam *ipam, char ***out);
+/* The gateway's address ("10.88.0.1") and the prefix length (16). */
+void net_ipam_gateway(const struct net_ipam *ipam, char gw[16]);
+int net_ipam_prefix(const struct net_ipam *ipam);
+/* "10.88.0.5/16" into a host-order address and a prefix length (0-32;
+ * "/32" when absent); -EINVAL when malformed. */
+int net_cidr_parse(const char *s, uint32_t *addr, int *plen);
+
+/* ---- nftables: picolet's own table (nft.c, nft_build.c, nft_rules.c) ----
+ *
+ * picolet owns one table (`ip picolet`) and never touches anything else in
+ * the ruleset.  Its layout follows kube-proxy's nftables mode: a
+ * `services` vmap keyed by ip . proto . port (and `service-nodeports` by
+ * proto . port for local addresses) jumping to one chain per service,
+ * which picks an endpoint chain with `numgen random mod N`; endpoint
+ * chains DNAT.  Services without ready endpoints are rejected (TCP reset,
+ * ICMP port unreachable) from filter chains.  hostPorts are DNAT'ed the
+ * same way; traffic from the pod network leaving by another interface
+ * than the bridge, and traffic marked by the service chains (from outside
+ * the pod network, NodePorts, hairpin), is masqueraded.
+ *
+ * Every address and port here is in HOST byte order (10.0.0.1 is
+ * 0x0a000001).  Only endpoints with ready set are programmed.  The caller
+ * (core/) keeps keys unique, and vip . proto . port, proto . nodeport and
+ * hostports unique across the state: a duplicate makes the kernel refuse
+ * the whole batch (nothing changes; -EEXIST or -EBUSY).
+ */
+struct net_nft_ep {
+	uint32_t ip;
+	uint16_t port;
+	bool ready;
+};
+
+struct net_nft_svc {
+	const char *key;		/* "ns/name/portname": a stable id */
+	uint32_t vip;			/* 0: no ClusterIP (NodePort only) */
+	uint16_t port;
+	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t nodeport;		/* 0: none */
+	uint32_t affinity_timeout;	/* ClientIP affinity, seconds; 0 none */
+	const struct net_nft_ep *eps;
+	size_t neps;
+};
+
+struct net_nft_hostport {
+	uint8_t proto;
+	uint32_t host_ip;		/* 0: any local address */
+	uint16_t host_port;
+	uint32_t pod_ip;
+	uint16_t pod_port;
+};
+
+struct net_nft_state {
+	uint32_t pod_net, pod_mask;	/* e.g. 0x0a580000, 0xffff0000; 0: none */
+	const char *bridge;		/* e.g. "pico0"; NULL: none */
+	const struct net_nft_svc *svcs;
+	size_t nsvcs;
+	const struct net_nft_hostport *hps;
+	size_t nhps;
+};
+
+/* A netlink batch (BATCH_BEGIN ... BATCH_END) in one buffer. */
+struct net_nft_batch {
+	char *buf;
+	size_t len, cap;
+	uint32_t nmsg;			/* messages between begin and end */
+	uint32_t seq;			/* next sequence number */
+};
+
+/*
+ * Build the batch that turns the table from `have` into `want`.  have ==
+ * NULL (or other pod_net/pod_mask/bridge) replaces the table's whole
+ * contents: add table, delete table, add table and everything, in the
+ * one batch, so the kernel swaps old for new atomically.  Otherwise only
+ * what changed: a service whose endpoints changed costs its own chains
+ * and map elements, an unchanged one nothing.  No kernel involved: for
+ * net_nft_apply, tests and benchmarks.  b is reset first.
+ */
+int net_nft_batch_build(struct net_nft_batch *b, const char *table,
+	const struct net_nft_state *have, const struct net_nft_state *want,
+	struct err *err);
+void net_nft_batch_free(struct net_nft_batch *b);
+
+struct net_nft;
+/* No kernel access yet: the netlink socket opens on the first apply. */
+int net_nft_open(struct net_nft **out, const char *table, struct err *err);
+/*
+ * Make the kernel's table match want in one atomic batch.  The first
+ * call replaces whatever a previous run left (no window: old rules serve
+ * until the new ones are committed); later calls send only the
+ * difference from the last state applied.  After a failure the next call
+ * replaces everything again.
+ */
+int net_nft_apply(struct net_nft *n, const struct net_nft_state *want,
+	struct err *err);
+/* Delete the table (fine if absent); the next apply starts afresh. */
+int net_nft_destroy(struct net_nft *n, struct err *err);
+void net_nft_close(struct net_nft *n);		/* NULL is fine */
+
+/*
+ * conntrack.c: delete the UDP conntrack entries whose reply comes from
+ * ip:port (host order), i.e. flows DNAT'ed to a removed endpoint, as
+ * kube-proxy does so clients stop talking to a gone pod.  Returns the
+ * number of entries deleted.
+ */
+int net_conntrack_flush_udp(uint32_t ip, uint16_t port, struct err *err);
 
 #endif
