@@ -267,7 +267,10 @@ nl_link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 	ifm = mnl_nlmsg_get_payload(nlh);
 	l->index = ifm->ifi_index;
 	l->flags = ifm->ifi_flags;
-	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr, l) < 0)
+	/* libmnl stops quietly at a broken attribute; the kernel always
+	 * sends the name, so its absence marks a bad message. */
+	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr, l) < 0 ||
+	    l->name[0] == '\0')
 		return -EPROTO;
 	return 0;
 }
