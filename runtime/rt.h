@@ -89,8 +89,51 @@ int rt_cgroup_remove(const struct rt_cgroup *cg, const char *rel,
  */
 int rt_sandbox_create(const char *dir, const char *hostname, bool host_network,
 	struct err *err);
-/* Unmount and remove what rt_sandbox_create made; missing parts are fine. */
+/* Unmount and remove what rt_sandbox_create made; missing parts are fine.
+ * Also stops the pause and unbinds dir/pid (rt_sandbox_destroy_pid). */
 int rt_sandbox_destroy(const char *dir, struct err *err);
+
+/*
+ * shareProcessNamespace: one pid namespace for the whole pod, whose PID 1
+ * is the pod's pause process ("picolet-shim --pause <dir>", shim_path):
+ * it only reaps the orphans the kernel hands it and exits on SIGTERM or
+ * SIGINT.  The pause joins the pod's dir/{net,ipc,uts} when present (so
+ * call this after rt_sandbox_create), has its own session, /dev/null
+ * stdio, no fd of the caller's, and an empty read-only root in a mount
+ * ns of its own (so a container that may ptrace it finds nothing of the
+ * host behind /proc/1/root).  dir/pid is a bind of its pid ns (give it to
+ * containers as rt_spec.pidns); dir/pause holds "<pid> <starttime>".
+ *
+ * The pause is the caller's child (no double fork): the caller watches
+ * out->pidfd and reaps it (waitid P_PIDFD) when it ends.  After a restart
+ * of the caller it is init's child: rt_sandbox_pause_find gives a pidfd to
+ * watch (waitid then fails with ECHILD: init reaps it).  When it dies the
+ * kernel kills every process of the namespace and no container can start
+ * in it any more (the shim fails with "pause process is gone"): the pod
+ * needs rt_sandbox_destroy_pid, then rt_sandbox_create_pid again.
+ *
+ * Idempotent: a live pause whose ns is dir/pid is kept (out filled, a new
+ * pidfd); a stale one (dead, or dir/pid not its ns) is cleared first.
+ * Blocks for the pause's exec and set-up (milliseconds).
+ */
+struct rt_pause {
+	pid_t pid;		/* as seen from the caller */
+	uint64_t start;		/* /proc/<pid>/stat starttime */
+	int pidfd;		/* readable when it exits; caller closes */
+};
+int rt_sandbox_create_pid(const char *dir, const char *shim_path,
+	struct rt_pause *out, struct err *err);
+/* The live pause of dir, from dir/pause: -ESRCH when it is gone (or is not
+ * the process that made dir/pid), -ENOENT when there is none. */
+int rt_sandbox_pause_find(const char *dir, struct rt_pause *out,
+	struct err *err);
+/* SIGKILL the pause (pidfd checked against its starttime; not waited for:
+ * its exit waits for the ns's last process to be reaped), unmount dir/pid,
+ * remove dir/pause.  Missing parts are fine. */
+int rt_sandbox_destroy_pid(const char *dir, struct err *err);
+/* For shim_main.c: the pause's life, as PID 1 of its ns; reports "ok\n"
+ * or "err <msg>\n" on fd 3 once set up.  Returns its exit status. */
+int rt_pause_main(const char *dir);
 
 /* ---- container spec ---- */
 
@@ -105,6 +148,8 @@ struct rt_spec {
 	char **lower;		/* image layer dirs, lowest first */
 	char *upper, *work;	/* writable layer and overlay workdir */
 	char *netns, *ipcns, *utsns;	/* ns files to join; NULL: the host's */
+	char *pidns;		/* pod's pid ns to join (shareProcessNamespace);
+				   NULL: a new one, the workload its PID 1 */
 	char **argv, **env;	/* final, merged as Kubernetes does */
 	char *cwd;		/* "/" when NULL */
 	char *user;		/* image User: "uid[:gid]" or "name[:group]",

@@ -10,6 +10,16 @@
  * the rest of it, so orphans holding the pipes do not keep us waiting.
  * SIGPIPE, SIGINT and SIGHUP are ignored: picolet (the reader of fd 3)
  * may be gone or restarting, and the exit record must still be written.
+ *
+ * With spec->pidns (shareProcessNamespace) the shim joins the pod's pid
+ * ns instead (setns only moves its future children there), so the
+ * workload is an ordinary process of that ns and the pod's pause is PID 1.
+ * Nothing then kills what the workload leaves behind, so once it is
+ * reaped the shim kills what remains in the container's cgroups, then
+ * writes the record: nothing of the container outlives it (and orphans
+ * holding the pipes end).  The pause reaps them.
+ *
+ * picolet-shim --pause <dir>: the pod's pause process (pause.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +35,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "runtime/cgroup_int.h"
 #include "runtime/container.h"
 
 #define STATUS_FD 3
@@ -111,11 +122,65 @@ cgroups_go(struct shim *sh, int go)
 	close(go);
 }
 
+/* Where the workload is forked: the pod's pid ns, else a new one. */
+static int
+pid_ns(const char *path, struct err *err)
+{
+	int fd, r = 0;
+
+	if (path == NULL) {
+		if (unshare(CLONE_NEWPID) < 0)
+			return err_set(err, errno, "unshare pid namespace");
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, errno, "open %s", path);
+	if (setns(fd, CLONE_NEWPID) < 0)
+		r = err_set(err, errno, "setns %s", path);
+	close(fd);
+	return r;
+}
+
+/*
+ * The workload is gone but, in a shared pid ns, not what it started:
+ * kill everything in its cgroups (v2: cgroup.kill; v1: freeze, kill,
+ * thaw, in bounded rounds, as runtime/cgroup_v1.c does).
+ */
+static void
+kill_rest(char **dirs)
+{
+	char path[4096];
+	const char *fz = NULL;
+	unsigned killed;
+	int i, round;
+
+	for (i = 0; dirs != NULL && dirs[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "%s/cgroup.kill", dirs[i]);
+		if (access(path, W_OK) == 0)
+			cg_write(dirs[i], "cgroup.kill", "1", NULL);
+		snprintf(path, sizeof(path), "%s/freezer.state", dirs[i]);
+		if (fz == NULL && access(path, W_OK) == 0)
+			fz = dirs[i];
+	}
+	for (round = 0; round < CG_KILL_ROUNDS; round++) {
+		if (fz != NULL)
+			cg_write(fz, "freezer.state", "FROZEN", NULL);
+		killed = 0;
+		for (i = 0; dirs != NULL && dirs[i] != NULL; i++)
+			cg_kill_tree(dirs[i], 0, &killed);
+		if (fz != NULL)
+			cg_write(fz, "freezer.state", "THAWED", NULL);
+		if (killed == 0)
+			break;
+	}
+}
+
 /* Fork the workload; returns its message (kind + text), "" on exec. */
 static int
 start(struct shim *sh, char *msg, size_t mlen, struct err *err)
 {
-	int out[2], errp[2], sp[2], go[2];
+	int out[2], errp[2], sp[2], go[2], r;
 	ssize_t n;
 
 	if (pipe2(go, O_CLOEXEC) < 0)
@@ -124,9 +189,13 @@ start(struct shim *sh, char *msg, size_t mlen, struct err *err)
 		return err_set(err, errno, "pipe");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return err_set(err, errno, "socketpair");
-	if (unshare(CLONE_NEWPID) < 0)
-		return err_set(err, errno, "unshare pid namespace");
+	if ((r = pid_ns(sh->spec.pidns, err)) < 0)
+		return r;
 	sh->pid = fork();
+	/* In a shared ns whose init (the pause) died, fork says ENOMEM. */
+	if (sh->pid < 0 && errno == ENOMEM && sh->spec.pidns != NULL)
+		return err_setx(err, ESRCH, "fork into %s: the pod's pause "
+		    "process is gone", sh->spec.pidns);
 	if (sh->pid < 0)
 		return err_set(err, errno, "fork");
 	if (sh->pid == 0) {
@@ -200,6 +269,8 @@ run(struct shim *sh)
 			while ((p = waitpid(-1, &status, WNOHANG)) > 0)
 				if (p == sh->pid)
 					reaped = true;
+			if (reaped && sh->spec.pidns != NULL)
+				kill_rest(sh->spec.cgroups);
 		}
 	}
 	return status;
@@ -245,6 +316,8 @@ main(int argc, char **argv)
 	struct err e;
 	sigset_t chld;
 
+	if (argc == 3 && strcmp(argv[1], "--pause") == 0)
+		return rt_pause_main(argv[2]);
 	if (argc != 2)
 		return 2;
 	/* Nothing but the status line goes to the workload's fd 3. */

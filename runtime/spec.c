@@ -6,8 +6,9 @@
  * vector is a count record "<key># <len>\n<n>\n" followed by n element
  * records, so an empty vector and a NULL one both round-trip (as an
  * empty vector and NULL).  Mounts are "mounts#" then per mount
- * "mount.src", "mount.dst", "mount.ro".  Unknown keys are skipped; the
- * file is saved atomically so a shim never reads half of one.
+ * "mount.src", "mount.dst", "mount.ro".  Unknown keys are skipped, and
+ * keys added later (pidns) are absent from older files, so they load as
+ * NULL; the file is saved atomically so a shim never reads half of one.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,8 +37,8 @@ struct field {
 static const struct field fields[] = {
 	FLD(id, F_STR), FLD(rootfs, F_STR), FLD(lower, F_STRV),
 	FLD(upper, F_STR), FLD(work, F_STR), FLD(netns, F_STR),
-	FLD(ipcns, F_STR), FLD(utsns, F_STR), FLD(argv, F_STRV),
-	FLD(env, F_STRV), FLD(cwd, F_STR), FLD(user, F_STR),
+	FLD(ipcns, F_STR), FLD(utsns, F_STR), FLD(pidns, F_STR),
+	FLD(argv, F_STRV), FLD(env, F_STRV), FLD(cwd, F_STR), FLD(user, F_STR),
 	FLD(uid, F_I64), FLD(gid, F_I64), FLD(caps, F_U64),
 	FLD(no_new_privs, F_BOOL), FLD(readonly_rootfs, F_BOOL),
 	FLD(privileged, F_BOOL), FLD(cgroups, F_STRV), FLD(log_dir, F_STR),
