@@ -34,7 +34,8 @@
 #include "runtime/container.h"
 
 static const char *const applets[] = {
-	"sh", "echo", "sleep", "cat", "ls", "ps", "pidof", "kill",
+	"sh", "echo", "sleep", "cat", "ls", "ps", "pidof", "kill", "grep",
+	"touch", "sed",
 };
 
 static struct {
@@ -412,6 +413,37 @@ test_shared(void **state)
 	spec_done(&b, &rb);
 }
 
+/* /proc/1 shows nothing of the host: closed to a default container, an
+ * empty root to a privileged one (which may look). */
+static void
+test_pause_hidden(void **state)
+{
+	struct rt_spec s;
+	struct run r;
+
+	PREP();
+	spec_init(&s, &r, G.sb, G.pidns, SH("ls /proc/1/root/ >/dev/null "
+	    "2>&1 && echo root-open || echo root-closed; cat /proc/1/environ "
+	    ">/dev/null 2>&1 || echo env-closed"));
+	start(&s, &r);
+	finish(&s, &r);
+	expect_log(&r, "root-closed", true);
+	expect_log(&r, "env-closed", true);
+	spec_done(&s, &r);
+	spec_init(&s, &r, G.sb, G.pidns, SH("cd /proc/1/root && echo in; "
+	    "echo n=$(ls -A /proc/1/root | "
+	    "grep -c .); touch /proc/1/root/x 2>/dev/null || echo ro; "
+	    "ls /proc/1/root/.. | grep -c . | sed 's/^/up=/'"));
+	s.privileged = true;
+	start(&s, &r);
+	finish(&s, &r);
+	expect_log(&r, "in", true);
+	expect_log(&r, "n=0", true);
+	expect_log(&r, "ro", true);
+	expect_log(&r, "up=0", true);
+	spec_done(&s, &r);
+}
+
 /* A workload's children do not outlive it: the shim kills the cgroup. */
 static void
 test_leftovers(void **state)
@@ -718,6 +750,7 @@ main(void)
 		cmocka_unit_test(test_spec_pidns),
 		cmocka_unit_test(test_shared),
 		cmocka_unit_test(test_leftovers),
+		cmocka_unit_test(test_pause_hidden),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_destroy),
