@@ -268,7 +268,8 @@ void net_nl_close(struct net_nl *nl);	/* NULL is fine */
 /*
  * Make the bridge name if missing (with a fixed random MAC, so that the
  * gateway's MAC does not follow its ports as pods come and go), give it
- * gw_cidr ("10.88.0.1/16") if it lacks it, bring it up.  Idempotent.
+ * gw_cidr ("10.88.0.1/16") if it lacks it (other IPv4 addresses on it,
+ * left by an older pod CIDR, are removed), bring it up.  Idempotent.
  * -EEXIST when name exists and is not a bridge.
  */
 int net_bridge_ensure(struct net_nl *nl, const char *name,

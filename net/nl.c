@@ -123,6 +123,33 @@ parse_error(const struct nlmsghdr *nlh, char *msg, size_t msglen)
 	return e->error;
 }
 
+/*
+ * libmnl's mnl_nlmsg_ok compares the length as a signed int, so a
+ * message claiming nearly 4 GiB passes and the walk leaves the buffer;
+ * and its attribute walk runs to the aligned end of a message: the
+ * kernel pads every message, so an unpadded one is refused here.
+ */
+static bool
+msg_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	    nlh->nlmsg_len <= (unsigned)left &&
+	    NLMSG_ALIGN(nlh->nlmsg_len) <= (unsigned)left;
+}
+
+static const struct nlmsghdr *
+msg_next(const struct nlmsghdr *nlh, int *left)
+{
+	unsigned step = NLMSG_ALIGN(nlh->nlmsg_len);
+
+	if (step >= (unsigned)*left) {
+		*left = 0;
+		return nlh;
+	}
+	*left -= (int)step;
+	return (const struct nlmsghdr *)((const char *)nlh + step);
+}
+
 int
 nl_parse(const void *buf, size_t len, unsigned seq, unsigned portid,
 	mnl_cb_t cb, void *arg, int *error, char *msg, size_t msglen)
@@ -133,9 +160,9 @@ nl_parse(const void *buf, size_t len, unsigned seq, unsigned portid,
 	if (msglen > 0)
 		msg[0] = '\0';
 	*error = 0;
-	if (!mnl_nlmsg_ok(nlh, left))
+	if (!msg_ok(nlh, left))
 		return -EPROTO;
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; msg_ok(nlh, left); nlh = msg_next(nlh, &left)) {
 		if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != portid)
 			continue;
 		switch (nlh->nlmsg_type) {
@@ -361,6 +388,90 @@ nl_addr_add(struct net_nl *nl, int index, uint32_t addr, int plen,
 	if (plen < 31)
 		mnl_attr_put(nlh, IFA_BROADCAST, sizeof(brd), &brd);
 	return nl_talk(nl, nlh, NULL, NULL, err, "add address");
+}
+
+struct addr_ctx {
+	int index;
+	uint32_t a[16];
+	uint8_t plen[16];
+	size_t n;
+};
+
+static int
+addr_attr(const struct nlattr *a, void *arg)
+{
+	uint32_t *v = arg;
+
+	if (mnl_attr_get_type(a) == IFA_LOCAL &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		*v = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+static int
+addr_one(const struct nlmsghdr *nlh, void *arg)
+{
+	struct addr_ctx *c = arg;
+	const struct ifaddrmsg *ifa;
+	uint32_t v = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return MNL_CB_ERROR;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if ((int)ifa->ifa_index != c->index || ifa->ifa_family != AF_INET ||
+	    c->n == ARRAY_SIZE(c->a))
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, &v) < 0 || v == 0)
+		return MNL_CB_OK;
+	c->a[c->n] = v;
+	c->plen[c->n++] = ifa->ifa_prefixlen;
+	return MNL_CB_OK;
+}
+
+static int
+addr_del(struct net_nl *nl, int index, uint32_t addr, int plen,
+	struct err *err)
+{
+	char buf[NL_REQSIZE];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	uint32_t a = htonl(addr);
+
+	nlh = nl_req(nl, buf, RTM_DELADDR, 0);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)plen;
+	ifa->ifa_index = (unsigned)index;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(a), &a);
+	return nl_talk(nl, nlh, NULL, NULL, err, "delete address");
+}
+
+int
+nl_addr_prune(struct net_nl *nl, int index, uint32_t keep, int plen,
+	struct err *err)
+{
+	struct addr_ctx c = { .index = index };
+	char buf[NL_REQSIZE];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	size_t i;
+	int r;
+
+	nlh = nl_req(nl, buf, RTM_GETADDR, NLM_F_DUMP);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	if ((r = nl_talk(nl, nlh, addr_one, &c, err, "list addresses")) < 0)
+		return r;
+	/* Deleted after the dump: one request at a time on the socket. */
+	for (i = 0; i < c.n; i++) {
+		if (c.a[i] == keep && c.plen[i] == plen)
+			continue;
+		r = addr_del(nl, index, c.a[i], c.plen[i], err);
+		if (r < 0 && r != -EADDRNOTAVAIL)
+			return r;
+	}
+	return 0;
 }
 
 int

@@ -66,6 +66,9 @@ int nl_link_del(struct net_nl *nl, const char *name, struct err *err);
 /* addr/prefix on index, replacing the same address. */
 int nl_addr_add(struct net_nl *nl, int index, uint32_t addr, int plen,
 	struct err *err);
+/* Delete the IPv4 addresses of index other than keep/plen. */
+int nl_addr_prune(struct net_nl *nl, int index, uint32_t keep, int plen,
+	struct err *err);
 int nl_route_default(struct net_nl *nl, int index, uint32_t gw,
 	struct err *err);
 

@@ -73,6 +73,9 @@ net_bridge_ensure(struct net_nl *nl, const char *name, const char *gw_cidr,
 		    name);
 	if ((r = nl_addr_add(nl, l.index, gw, plen, err)) < 0)
 		goto fail;
+	/* A changed pod CIDR leaves the old address and its route. */
+	if ((r = nl_addr_prune(nl, l.index, gw, plen, err)) < 0)
+		goto fail;
 	if ((r = nl_link_up(nl, l.index, err)) < 0)
 		goto fail;
 	return 0;

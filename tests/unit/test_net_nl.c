@@ -332,6 +332,21 @@ has_eth0(const char *netns)
 	return r == 0;
 }
 
+/* Whether ip is an address of ours. */
+static bool
+bindable(const char *ip)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd, r;
+
+	assert_int_equal(inet_pton(AF_INET, ip, &sa.sin_addr), 1);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return r == 0;
+}
+
 static void
 test_bridge(void **state)
 {
@@ -349,6 +364,11 @@ test_bridge(void **state)
 	assert_string_equal(err.msg, "lo exists and is not a bridge");
 	assert_int_equal(net_bridge_ensure(nl, BR, "10.1/24", &err),
 	    -EINVAL);
+	/* a new CIDR replaces the old address */
+	assert_true(bindable(GW));
+	OK(net_bridge_ensure(nl, BR, "10.198.0.1/16", E));
+	assert_true(bindable("10.198.0.1"));
+	assert_false(bindable(GW));
 	OK(net_bridge_remove(nl, BR, E));
 	OK(net_bridge_remove(nl, BR, E));		/* missing is fine */
 	assert_int_equal(net_links_list(nl, "ptbr", &v, &err), 0);
