@@ -150,6 +150,7 @@ agent_sync(struct agent *a)
 		pod_start(pod_new(a, w[i].ps, NULL));
 	}
 	free(w);
+	a->svc_dirty = true;
 }
 
 void
@@ -168,6 +169,14 @@ reap(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct agent *a = container_of(w, struct agent, reap);
 	struct pod *p, *tmp;
+
+	/* Services follow pods and manifests once per loop iteration, not
+	 * once per change. */
+	if (a->svc_dirty) {
+		a->svc_dirty = false;
+		services_compute(a);
+		services_apply(a);
+	}
 
 	TAILQ_FOREACH_SAFE(p, &a->pods, entry, tmp) {
 		if (!p->dead)
@@ -266,5 +275,6 @@ adopt_all(struct agent *a)
 	}
 	closedir(d);
 	gc_layers(a);
+	podnet_gc(a);
 	return n;
 }

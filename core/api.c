@@ -125,6 +125,60 @@ pod_one(struct agent *a, struct net_http_conn *c,
 	buf_free(&b);
 }
 
+/* Services or Endpoints: a list (name NULL) or one. */
+static void
+svc_view(struct agent *a, struct net_http_conn *c, const char *ns,
+    const char *name, bool endpoints)
+{
+	const char *what = endpoints ? "endpoints" : "services";
+	struct jsonw w;
+	struct buf b;
+	char msg[512];
+	size_t i;
+
+	buf_init(&b, API_MAXRESP);
+	jw_init(&w, &b);
+	if (name != NULL) {
+		const struct svc *s = service_find(a, ns, name);
+
+		if (s == NULL) {
+			buf_free(&b);
+			snprintf(msg, sizeof(msg), "%s \"%s\" not found", what,
+			    name);
+			api_error(c, 404, "NotFound", msg);
+			return;
+		}
+		if (endpoints)
+			svcjson_endpoints(&w, a, s);
+		else
+			svcjson_service(&w, a, s);
+		send_json(c, 200, &b, &w);
+		buf_free(&b);
+		return;
+	}
+	jw_obj(&w);
+	jw_kstr(&w, "kind", endpoints ? "EndpointsList" : "ServiceList");
+	jw_kstr(&w, "apiVersion", "v1");
+	jw_key(&w, "metadata");
+	jw_obj(&w);
+	jw_kstr(&w, "resourceVersion", "");
+	jw_obj_end(&w);
+	jw_key(&w, "items");
+	jw_arr(&w);
+	for (i = 0; i < a->nsvcs; i++) {
+		if (ns != NULL && strcmp(a->svcs[i].ns, ns) != 0)
+			continue;
+		if (endpoints)
+			svcjson_endpoints(&w, a, &a->svcs[i]);
+		else
+			svcjson_service(&w, a, &a->svcs[i]);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	send_json(c, 200, &b, &w);
+	buf_free(&b);
+}
+
 static void
 event_list(struct agent *a, struct net_http_conn *c, const char *ns)
 {
@@ -312,11 +366,19 @@ route(struct net_http_conn *c, const struct net_http_req *req, void *arg)
 			return event_list(a, c, NULL);
 		if (n == 3 && strcmp(s[2], "images") == 0)
 			return images(a, c);
+		if (n == 3 && strcmp(s[2], "services") == 0)
+			return svc_view(a, c, NULL, NULL, false);
+		if (n == 3 && strcmp(s[2], "endpoints") == 0)
+			return svc_view(a, c, NULL, NULL, true);
 		if (n >= 5 && strcmp(s[2], "namespaces") == 0) {
 			if (n == 5 && strcmp(s[4], "pods") == 0)
 				return pod_list(a, c, req, s[3]);
 			if (n == 5 && strcmp(s[4], "events") == 0)
 				return event_list(a, c, s[3]);
+			if ((n == 5 || n == 6) && (!strcmp(s[4], "services") ||
+			    !strcmp(s[4], "endpoints")))
+				return svc_view(a, c, s[3], n == 6 ? s[5] :
+				    NULL, s[4][0] == 'e');
 			if ((n == 6 || n == 7) && strcmp(s[4], "pods") == 0)
 				return pod_one(a, c, req, s[3], s[5],
 				    n == 7 ? s[6] : NULL);

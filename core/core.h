@@ -334,6 +334,39 @@ void mdir_stop(struct mdir *m);
 /* Read every file now (start, SIGHUP). */
 void mdir_scan(struct mdir *m);
 
+/* ---- services (service.c) ---- */
+
+#define SVC_MAX_EPS 1024
+
+struct svc_ep {
+	char ip[16];
+	int port;
+	bool ready;
+	char pod[254];			/* "" for an Endpoints object's address */
+	char uid[40];
+};
+
+struct svc_port {
+	const struct cfg_svc_port *cfg;
+	bool udp;
+	int node_port;			/* 0: none */
+	struct svc_ep *eps;
+	size_t neps;
+};
+
+/* One Service as this node serves it; rebuilt by services_compute.  cfg
+ * points into a manifest file's objects: valid until the next sync. */
+struct svc {
+	char ns[64], name[64], key[160];
+	char file[256];
+	const struct cfg_service *cfg;
+	char cluster_ip[16];		/* "" when headless or on error */
+	bool headless;
+	struct svc_port *ports;
+	size_t nports;
+	char error[256];		/* allocation failed: why */
+};
+
 /* ---- the agent ---- */
 
 struct logstream;
@@ -361,6 +394,17 @@ struct agent {
 	int importing;
 	struct logstream_list logstreams;	/* logs -f clients */
 	char host_ip[64];		/* status.hostIP */
+	struct net_nl *nl;		/* rtnetlink, for pod networking */
+	struct net_ipam *ipam;		/* pod addresses */
+	bool bridge_up;
+	struct svc *svcs;		/* the service table */
+	size_t nsvcs;
+	struct net_ipam *svc_ipam;	/* ClusterIPs */
+	bool svc_dirty;			/* recompute services before sleeping */
+	struct net_nft *nft;
+	bool nft_live, nft_checked;
+	uint64_t *udp;			/* UDP endpoints served: ip << 16 | port */
+	size_t nudp;
 	int64_t node_cpu, node_mem;	/* allocatable, for the downward API */
 };
 
@@ -380,6 +424,25 @@ struct podspec *agent_desired(struct agent *a, const char *ns,
 	const char *name);
 void agent_reap_start(struct agent *a);
 void node_facts(struct agent *a);
+
+/* pod networking (podnet.c) */
+struct net_nl;
+struct net_ipam;
+struct net_nft;
+int podnet_attach(struct pod *p, struct err *err);
+void podnet_adopt(struct pod *p);
+void podnet_detach(struct pod *p);
+void podnet_idle(struct agent *a);
+void podnet_gc(struct agent *a);
+void podnet_close(struct agent *a);
+
+void services_compute(struct agent *a);
+void services_free(struct agent *a);
+const struct svc *service_find(const struct agent *a, const char *ns,
+	const char *name);
+void services_env(const struct agent *a, const char *ns, char ***env);
+/* Program the service table into nftables (services_nft.c). */
+void services_apply(struct agent *a);
 bool mdir_wanted(const char *name);
 
 /* ---- the HTTP API ---- */
@@ -397,6 +460,10 @@ void logs_container_ended(struct agent *a, const char *uid,
 
 struct jsonw;
 void podjson_write(struct jsonw *w, const struct pod *p);
+void svcjson_service(struct jsonw *w, const struct agent *a,
+	const struct svc *s);
+void svcjson_endpoints(struct jsonw *w, const struct agent *a,
+	const struct svc *s);
 void eventjson_write(struct jsonw *w, const struct agent *a,
 	const struct event *e);
 

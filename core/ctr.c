@@ -208,7 +208,7 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 	struct rt_spec s;
 	struct rt_limits lim;
 	char upper[4096], work[4096], logdir[4096], rel[256], path[4200];
-	char rootfs[4200];
+	char rootfs[4200], **svcenv = NULL;
 	char ns[4200], hosts[4200], hname[4200], resolv[4200];
 	struct rt_mount mounts[4];
 	char msgfile[4200];
@@ -255,7 +255,9 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 		snprintf(ns, sizeof(ns), "%s/ns/uts", p->run_dir);
 		s.utsns = xstrdup(ns);
 	}
-	s.env = ctr_env_final(cenv, img, pod_hostname(p));
+	services_env(a, p->ns, &svcenv);
+	s.env = ctr_env_final(cenv, svcenv, img, pod_hostname(p));
+	strv_free(svcenv);
 	s.cwd = c->spec->working_dir ? c->spec->working_dir :
 	    img->working_dir;
 	s.user = img->user;

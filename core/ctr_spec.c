@@ -229,7 +229,7 @@ ctr_env_resolve(const struct ctr_ctx *x, const struct cfg_container *c,
 }
 
 char **
-ctr_env_final(char **cenv, const struct store_image *img,
+ctr_env_final(char **cenv, char **svcenv, const struct store_image *img,
     const char *hostname)
 {
 	char **env = NULL;
@@ -245,6 +245,14 @@ ctr_env_final(char **cenv, const struct store_image *img,
 		if (eq == NULL)
 			continue;
 		name = xstrndup(*v, (size_t)(eq - *v));
+		env_set(&env, name, eq + 1);
+		free(name);
+	}
+	/* Service variables under the container's own, as kubelet. */
+	for (v = svcenv; v != NULL && *v != NULL; v++) {
+		const char *eq = strchr(*v, '=');
+		char *name = xstrndup(*v, (size_t)(eq - *v));
+
 		env_set(&env, name, eq + 1);
 		free(name);
 	}

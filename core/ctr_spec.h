@@ -20,9 +20,10 @@ struct ctr_ctx {
  * failure reason gets the waiting reason (CreateContainerConfigError). */
 int ctr_env_resolve(const struct ctr_ctx *x, const struct cfg_container *c,
 	char ***out, char *reason, size_t rlen, struct err *err);
-/* PATH and HOSTNAME defaults, then the image env, then cenv on top. */
-char **ctr_env_final(char **cenv, const struct store_image *img,
-	const char *hostname);
+/* PATH and HOSTNAME defaults, then the image env, the services' env
+ * (svcenv), then cenv on top. */
+char **ctr_env_final(char **cenv, char **svcenv,
+	const struct store_image *img, const char *hostname);
 /* Entrypoint/Cmd/command/args, with $(VAR) expanded against cenv. */
 int ctr_argv(const struct cfg_container *c, const struct store_image *img,
 	char **cenv, char ***out, struct err *err);

@@ -184,6 +184,15 @@ shutdown_(struct agent *a)
 		TAILQ_REMOVE(&a->pods, p, entry);
 		pod_free(p);
 	}
+	if (a->draining) {
+		/* Everything is gone: so are the table and the bridge. */
+		services_compute(a);
+		services_apply(a);
+	}
+	services_free(a);
+	net_nft_close(a->nft);
+	net_ipam_close(a->svc_ipam);
+	podnet_close(a);
 	rt_cgroup_close(a->cg);
 	store_close(a->store);
 }

@@ -179,7 +179,8 @@ etc_files(struct pod *p, struct err *err)
 
 	snprintf(hosts, sizeof(hosts), "# Kubernetes-managed hosts file "
 	    "(picolet).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
-	    "ip6-loopback\n127.0.1.1\t%s\n", hn);
+	    "ip6-loopback\n%s\t%s\n", p->pod_ip[0] ? p->pod_ip : "127.0.1.1",
+	    hn);
 	snprintf(path, sizeof(path), "%s/hosts", p->run_dir);
 	if ((r = write_small(path, hosts, err)) < 0)
 		return r;
@@ -206,12 +207,15 @@ pod_sandbox(struct pod *p, struct err *err)
 		return 0;
 	if ((r = mkdir_p(p->run_dir, 0700, err)) < 0)
 		return r;
-	if ((r = etc_files(p, err)) < 0)
-		return r;
 	snprintf(path, sizeof(path), "%s/ns", p->run_dir);
 	r = rt_sandbox_create(path, pod_hostname(p), p->spec->host_network,
 	    err);
 	if (r < 0)
+		return r;
+	if ((r = podnet_attach(p, err)) < 0)
+		return r;
+	p->a->svc_dirty = true;
+	if ((r = etc_files(p, err)) < 0)
 		return r;
 	lim.pids = p->a->conf.pids > 0 ? p->a->conf.pids : -1;
 	snprintf(rel, sizeof(rel), "pod%s", p->uid);
@@ -438,6 +442,7 @@ teardown(struct pod *p)
 	char path[4200];
 	int r;
 
+	podnet_detach(p);
 	snprintf(path, sizeof(path), "%s/ns", p->run_dir);
 	if (rt_sandbox_destroy(path, &err) < 0)
 		log_warn("pod %s/%s: %s", p->ns, p->name, err.msg);
@@ -461,6 +466,8 @@ teardown(struct pod *p)
 	ctr_remove_later(a, path);
 	log_info("pod %s/%s: removed", p->ns, p->name);
 	p->dead = true;
+	a->svc_dirty = true;
+	podnet_idle(a);
 	ev_timer_stop(a->loop, &p->grace_t);
 	ev_timer_stop(a->loop, &p->deadline_t);
 	if (p->next != NULL) {

@@ -97,6 +97,7 @@ pod_recompute(struct pod *p)
 	if (ready != p->ready || p->ready_since == 0) {
 		p->ready = ready;
 		p->ready_since = now;
+		p->a->svc_dirty = true;		/* endpoints follow readiness */
 	}
 	if (p->init_since == 0 || p->initialized != p->was_initialized) {
 		p->init_since = now;

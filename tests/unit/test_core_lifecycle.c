@@ -189,7 +189,7 @@ env_merge(void **state)
 	c.nenv = 2;
 	assert_int_equal(ctr_env_resolve(&x, &c, &cenv, reason,
 	    sizeof(reason), &err), 0);
-	e = ctr_env_final(cenv, &img, "web");
+	e = ctr_env_final(cenv, NULL, &img, "web");
 	join(e, out, sizeof(out));
 	assert_string_equal(out, "PATH=/opt/bin:/bin|HOSTNAME=web|A=pod|B=b|C=");
 	strv_free(e);
