@@ -277,12 +277,16 @@ int net_bridge_ensure(struct net_nl *nl, const char *name,
 /* Delete the bridge (its ports stay, detached); missing is fine. */
 int net_bridge_remove(struct net_nl *nl, const char *name, struct err *err);
 
-#define NET_POD_IFPREFIX "veth"		/* host ends: "veth" + 8 hex */
+/*
+ * Host ends are "pico-" + 8 hex of the pod uid: a prefix no other
+ * software uses (Docker and the CNI bridge plugin name theirs "veth..."),
+ * so the GC at start, which deletes by prefix, only ever finds ours.
+ */
+#define NET_POD_IFPREFIX "pico-"
 
 struct net_pod_if {
 	const char *bridge;	/* e.g. "pico0", made by net_bridge_ensure */
-	const char *host_ifname;/* <= 15 chars, e.g. NET_POD_IFPREFIX + 8 hex
-				 * of the pod uid (net_pod_ifname) */
+	const char *host_ifname;/* <= 15 chars: net_pod_ifname() */
 	const char *netns_path;	/* the pod's ns/net file */
 	const char *ip_cidr;	/* the pod's address, "10.88.0.5/16" */
 	const char *gw;		/* "10.88.0.1" */
@@ -303,8 +307,8 @@ int net_pod_attach(struct net_nl *nl, const struct net_pod_if *p,
 /* Delete the host end (the kernel deletes its peer); missing is fine. */
 int net_pod_detach(struct net_nl *nl, const char *host_ifname,
 	struct err *err);
-/* NET_POD_IFPREFIX + the first 8 hex digits of uid (dashes skipped):
- * "veth1a2b3c4d"; out must hold 16 bytes.  -EINVAL if uid has fewer. */
+/* NET_POD_IFPREFIX + the first 8 hex digits of uid (dashes skipped,
+ * lower case): "pico-1a2b3c4d".  -EINVAL if uid has fewer. */
 int net_pod_ifname(const char *uid, char out[16]);
 
 /*
@@ -319,6 +323,11 @@ int net_links_list(struct net_nl *nl, const char *prefix, char ***out,
 /* 1 when the bridge port ifname has hairpin on, 0 off, -errno (-ENODEV
  * missing, -ENOENT not a bridge port). */
 int net_port_hairpin(struct net_nl *nl, const char *ifname, struct err *err);
+
+/* The MTU of the link of our IPv4 default route (the uplink), for pods'
+ * mtu: pods on a bigger MTU than the uplink rely on ICMP "fragmentation
+ * needed" to reach outside.  -ENOENT when there is no default route. */
+int net_uplink_mtu(struct net_nl *nl, unsigned *mtu, struct err *err);
 
 /* /proc/sys/net/ipv4/ip_forward of our namespace, written only when it
  * differs. */

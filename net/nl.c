@@ -494,6 +494,74 @@ nl_route_default(struct net_nl *nl, int index, uint32_t gw, struct err *err)
 	return nl_talk(nl, nlh, NULL, NULL, err, "add default route");
 }
 
+struct route_ctx {
+	int oif;
+};
+
+static int
+route_attr(const struct nlattr *a, void *arg)
+{
+	struct route_ctx *c = arg;
+
+	if (mnl_attr_get_type(a) == RTA_OIF && c->oif == 0 &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		c->oif = (int)mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int
+route_one(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct rtmsg *rtm;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return MNL_CB_ERROR;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != 0 ||
+	    rtm->rtm_table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	(void)mnl_attr_parse(nlh, sizeof(*rtm), route_attr, arg);
+	return MNL_CB_OK;
+}
+
+static int
+link_by_index(const struct nlmsghdr *nlh, void *arg)
+{
+	return nl_link_parse(nlh, arg) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int
+net_uplink_mtu(struct net_nl *nl, unsigned *mtu, struct err *err)
+{
+	struct route_ctx c = { 0 };
+	char buf[NL_REQSIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	struct rtmsg *rtm;
+	struct nl_link l;
+	int r;
+
+	nlh = nl_req(nl, buf, RTM_GETROUTE, NLM_F_DUMP);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	if ((r = nl_talk(nl, nlh, route_one, &c, err, "list routes")) < 0)
+		return r;
+	if (c.oif == 0)
+		return err_setx(err, ENOENT, "no IPv4 default route");
+	nlh = nl_req(nl, buf, RTM_GETLINK, 0);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = c.oif;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	memset(&l, 0, sizeof(l));
+	if ((r = nl_talk(nl, nlh, link_by_index, &l, err,
+	    "default route's link")) < 0)
+		return r;
+	*mtu = l.mtu;
+	return 0;
+}
+
 struct list_ctx {
 	const char *prefix;
 	char **v;

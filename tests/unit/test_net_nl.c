@@ -161,9 +161,9 @@ test_ifname(void **state)
 	char s[16];
 
 	assert_int_equal(net_pod_ifname("1A2B3C4D-0000-1111", s), 0);
-	assert_string_equal(s, "veth1a2b3c4d");
+	assert_string_equal(s, "pico-1a2b3c4d");
 	assert_int_equal(net_pod_ifname("1a2b-3c4d", s), 0);
-	assert_string_equal(s, "veth1a2b3c4d");
+	assert_string_equal(s, "pico-1a2b3c4d");
 	assert_int_equal(net_pod_ifname("1a2b3c", s), -EINVAL);
 	assert_int_equal(net_pod_ifname("1a2b3c4z", s), -EINVAL);
 }
@@ -377,16 +377,29 @@ test_bridge(void **state)
 	net_nl_close(nl);
 }
 
+/* A default route in our namespace via the bridge (to .254). */
+static int
+route_via(struct net_nl *nl, const char *br, struct err *err)
+{
+	struct nl_link l;
+	int r;
+
+	if ((r = nl_link_get(nl, br, &l, err)) < 0)
+		return r;
+	return nl_route_default(nl, l.index, 0x0ac700fe, err);
+}
+
 static void
 test_pods(void **state)
 {
 	struct net_nl *nl = nl_or_skip();
-	struct net_pod_if a = { BR, "vethaaaaaaaa", G.a, "10.199.0.2/24", GW,
+	struct net_pod_if a = { BR, "pico-aaaaaaaa", G.a, "10.199.0.2/24", GW,
 	    0 };
-	struct net_pod_if b = { BR, "vethbbbbbbbb", G.b, "10.199.0.3/24", GW,
+	struct net_pod_if b = { BR, "pico-bbbbbbbb", G.b, "10.199.0.3/24", GW,
 	    1400 };
 	struct err err;
 	int lb, la, lg;
+	unsigned mtu;
 	char **v;
 
 	OK(net_bridge_ensure(nl, BR, GW "/24", E));
@@ -410,6 +423,11 @@ test_pods(void **state)
 	close(lb);
 	close(lg);
 
+	assert_int_equal(net_uplink_mtu(nl, &mtu, &err), -ENOENT);
+	OK(route_via(nl, BR, E));
+	OK(net_uplink_mtu(nl, &mtu, E));
+	assert_int_equal(mtu, 1400);	/* the bridge: its smallest port, b */
+
 	OK(net_pod_detach(nl, a.host_ifname, E));
 	OK(net_pod_detach(nl, a.host_ifname, E));	/* missing is fine */
 	OK(net_pod_detach(nl, b.host_ifname, E));
@@ -426,13 +444,13 @@ static void
 test_attach_fails(void **state)
 {
 	struct net_nl *nl = nl_or_skip();
-	struct net_pod_if p = { "nobr0", "vethcccccccc", G.a, "10.199.0.4/24",
+	struct net_pod_if p = { "nobr0", "pico-cccccccc", G.a, "10.199.0.4/24",
 	    GW, 0 };
 	struct err err;
 	char **v;
 
 	assert_int_equal(net_pod_attach(nl, &p, &err), -ENODEV);
-	assert_string_equal(err.msg, "pod network vethcccccccc: nobr0: "
+	assert_string_equal(err.msg, "pod network pico-cccccccc: nobr0: "
 	    "No such device");
 	OK(net_bridge_ensure(nl, BR, GW "/24", E));
 	p.bridge = BR;
