@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,6 +144,40 @@ pid_ns(const char *path, struct err *err)
 }
 
 /*
+ * Fork in the pid ns the workload belongs to.  setns and unshare only
+ * move our future children; we go back to our own pid ns at once, so
+ * nothing we clone later (a sanitizer's helper thread at exit) lands in
+ * the container's.
+ */
+static pid_t
+fork_workload(const char *pidns, struct err *err)
+{
+	int self, r, e;
+	pid_t pid;
+
+	self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (self < 0)
+		return err_set(err, errno, "pidfd_open self");
+	if ((r = pid_ns(pidns, err)) < 0) {
+		close(self);
+		return r;
+	}
+	pid = fork();
+	e = errno;
+	if (pid != 0) {
+		(void)setns(self, CLONE_NEWPID);
+		close(self);
+	}
+	/* In a shared ns whose init (the pause) died, fork says ENOMEM. */
+	if (pid < 0 && e == ENOMEM && pidns != NULL)
+		return err_setx(err, ESRCH, "fork into %s: the pod's pause "
+		    "process is gone", pidns);
+	if (pid < 0)
+		return err_set(err, e, "fork");
+	return pid;
+}
+
+/*
  * The workload is gone but, in a shared pid ns, not what it started:
  * kill everything in its cgroups (v2: cgroup.kill; v1: freeze, kill,
  * thaw, in bounded rounds, as runtime/cgroup_v1.c does).
@@ -189,15 +224,9 @@ start(struct shim *sh, char *msg, size_t mlen, struct err *err)
 		return err_set(err, errno, "pipe");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return err_set(err, errno, "socketpair");
-	if ((r = pid_ns(sh->spec.pidns, err)) < 0)
+	if ((r = fork_workload(sh->spec.pidns, err)) < 0)
 		return r;
-	sh->pid = fork();
-	/* In a shared ns whose init (the pause) died, fork says ENOMEM. */
-	if (sh->pid < 0 && errno == ENOMEM && sh->spec.pidns != NULL)
-		return err_setx(err, ESRCH, "fork into %s: the pod's pause "
-		    "process is gone", sh->spec.pidns);
-	if (sh->pid < 0)
-		return err_set(err, errno, "fork");
+	sh->pid = r;
 	if (sh->pid == 0) {
 		close(out[0]);
 		close(errp[0]);
@@ -316,8 +345,10 @@ main(int argc, char **argv)
 	struct err e;
 	sigset_t chld;
 
+	/* _exit: no atexit work (a sanitizer's leak check needs a /proc
+	 * the pause's empty root lacks). */
 	if (argc == 3 && strcmp(argv[1], "--pause") == 0)
-		return rt_pause_main(argv[2]);
+		_exit(rt_pause_main(argv[2]));
 	if (argc != 2)
 		return 2;
 	/* Nothing but the status line goes to the workload's fd 3. */
