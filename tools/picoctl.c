@@ -22,8 +22,10 @@ struct usage {
 static const struct usage usages[] = {
 	{ "get", "picoctl get pods [NAME] [-n NS | -A] [-o wide|json|yaml|name] "
 	    "[-l SELECTOR]\n"
-	    "picoctl get events [-n NS | -A]" },
-	{ "describe", "picoctl describe pod NAME [-n NS]" },
+	    "picoctl get events [-n NS | -A]\n"
+	    "picoctl get svc|endpoints [NAME] [-n NS | -A] "
+	    "[-o wide|json|yaml|name] [-l SELECTOR]" },
+	{ "describe", "picoctl describe pod|svc NAME [-n NS]" },
 	{ "logs", "picoctl logs POD [-c CONTAINER] [-f] [-p] [--tail N] "
 	    "[--timestamps] [-n NS]" },
 	{ "exec", "picoctl exec POD [-c CONTAINER] [-n NS] [-i] [-t] [--run DIR] "
@@ -422,9 +424,12 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "get") == 0)
-		return ctl_cmd_get(&ctl);
+		return ctl.nargs > 0 && ctl_svc_resource(ctl.args[0]) ?
+		    ctl_cmd_get_svc(&ctl) : ctl_cmd_get(&ctl);
 	if (strcmp(cmd, "describe") == 0)
-		return ctl_cmd_describe(&ctl);
+		return ctl.nargs > 0 && ctl_svc_resource(ctl.args[0]) &&
+		    ctl.args[0][0] == 's' ? ctl_cmd_describe_svc(&ctl) :
+		    ctl_cmd_describe(&ctl);
 	if (strcmp(cmd, "logs") == 0 || strcmp(cmd, "log") == 0)
 		return ctl_cmd_logs(&ctl);
 	if (strcmp(cmd, "exec") == 0)

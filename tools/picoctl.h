@@ -67,6 +67,11 @@ int ctl_cmd_exec(struct ctl *ctl);
 /* picoctl_describe.c */
 int ctl_cmd_describe(struct ctl *ctl);
 
+/* picoctl_svc.c: get services|endpoints, describe service */
+bool ctl_svc_resource(const char *what);	/* svc, ep and their names */
+int ctl_cmd_get_svc(struct ctl *ctl);
+int ctl_cmd_describe_svc(struct ctl *ctl);
+
 /* picoctl_fmt.c: pure functions */
 int64_t fmt_parse_time(const char *rfc3339);	/* epoch s, 0 if bad */
 void fmt_human_duration(int64_t secs, char *out, size_t len);
@@ -83,5 +88,24 @@ void fmt_tabwrite(const char *in, int minwidth, int padding,
 /* kubectl -o json (4-space indent, sorted keys) and -o yaml. */
 void fmt_json(const struct json *j, struct buf *out);
 void fmt_yaml(const struct json *j, struct buf *out);
+
+/* picoctl_svcfmt.c: kubectl's service and endpoints cells, appended to
+ * out.  labels.FormatLabels ("a=b,c=d", "<none>"); PORT(S); EXTERNAL-IP;
+ * formatEndpoints, port_name NULL for every port. */
+void fmt_labels(const struct json *map, struct buf *out);
+void fmt_svc_ports(const struct json *svc, struct buf *out);
+void fmt_svc_external_ip(const struct json *svc, bool wide,
+	struct buf *out);
+void fmt_endpoints(const struct json *ep, const char *port_name,
+	struct buf *out);
+/* one table line, tab-separated, '\n'-terminated */
+void fmt_svc_row(const struct json *svc, bool wide, bool all_ns,
+	int64_t now, struct buf *t);
+void fmt_ep_row(const struct json *ep, bool all_ns, int64_t now,
+	struct buf *t);
+/* describe text before the tabwriter; ep may be NULL, events is the
+ * namespace's event items (filtered here) or NULL */
+void fmt_svc_describe(const struct json *svc, const struct json *ep,
+	const struct json *events, int64_t now, struct buf *b);
 
 #endif

@@ -1,0 +1,344 @@
+/*
+ * picoctl_svc: `get services`, `get endpoints` and `describe service`.
+ * Tables go through the tabwriter with kubectl's settings; lists printed
+ * as JSON or YAML are wrapped in kind List as kubectl wraps them.  The
+ * label selector is sent to picolet and applied here as well, so the
+ * answer is right whether or not the server filters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfg/cfg.h"
+#include "lib/util.h"
+#include "tools/picoctl.h"
+
+static const char *
+jstr(const struct json *j, const char *path)
+{
+	const struct json *v = json_path(j, path);
+
+	return v && v->type == JSON_STR ? v->s : "";
+}
+
+struct restype {
+	const char *res;	/* URL segment, and the -o name prefix */
+	const char *kind;
+	const char *name;	/* -o name prefix */
+};
+
+static const struct restype svc_type = { "services", "Service", "service" };
+static const struct restype ep_type = { "endpoints", "Endpoints",
+	"endpoints" };
+
+static struct json *
+mknode(enum json_type t, const char *key, const char *s)
+{
+	struct json *j = xcalloc(1, sizeof(*j));
+
+	j->type = t;
+	j->key = key ? xstrdup(key) : NULL;
+	if (s) {
+		j->s = xstrdup(s);
+		j->slen = strlen(s);
+	}
+	return j;
+}
+
+static void
+addnode(struct json *obj, struct json *c)
+{
+	struct json **p = &obj->child;
+
+	while (*p)
+		p = &(*p)->next;
+	*p = c;
+	obj->n++;
+}
+
+static void
+ensure_kind(struct json *it, const char *kind)
+{
+	if (it->type != JSON_OBJ)
+		return;
+	if (!json_get(it, "apiVersion"))
+		addnode(it, mknode(JSON_STR, "apiVersion", "v1"));
+	if (!json_get(it, "kind"))
+		addnode(it, mknode(JSON_STR, "kind", kind));
+}
+
+static void
+put_doc(const struct ctl *ctl, const struct json *j)
+{
+	struct buf b;
+
+	buf_init(&b, CTL_MAXBODY * 4);
+	if (strcmp(ctl->output, "json") == 0)
+		fmt_json(j, &b);
+	else
+		fmt_yaml(j, &b);
+	fputs(b.p ? b.p : "", stdout);
+	buf_free(&b);
+}
+
+/* kubectl prints a list as kind List, the items borrowed from j. */
+static void
+put_list(const struct ctl *ctl, struct json *items, const char *kind)
+{
+	struct json *l = mknode(JSON_OBJ, NULL, NULL), *arr, *md, *it;
+
+	for (it = items ? items->child : NULL; it; it = it->next)
+		ensure_kind(it, kind);
+	addnode(l, mknode(JSON_STR, "apiVersion", "v1"));
+	arr = mknode(JSON_ARR, "items", NULL);
+	if (items) {
+		arr->child = items->child;
+		arr->n = items->n;
+	}
+	addnode(l, arr);
+	addnode(l, mknode(JSON_STR, "kind", "List"));
+	md = mknode(JSON_OBJ, "metadata", NULL);
+	addnode(md, mknode(JSON_STR, "resourceVersion", ""));
+	addnode(l, md);
+	put_doc(ctl, l);
+	arr->child = NULL;
+	json_free(l);
+}
+
+static bool
+labels_match(const struct cfg_selector *sel, const struct json *obj)
+{
+	const struct json *m = json_path(obj, "metadata.labels"), *c;
+	struct cfg_kvs kvs = { NULL, 0 };
+	bool r;
+
+	kvs.v = xcalloc(m && m->type == JSON_OBJ ? m->n + 1 : 1,
+	    sizeof(*kvs.v));
+	for (c = m && m->type == JSON_OBJ ? m->child : NULL; c; c = c->next)
+		if (c->type == JSON_STR) {
+			kvs.v[kvs.n].key = c->key;
+			kvs.v[kvs.n++].value = c->s;
+		}
+	r = cfg_selector_match(sel, &kvs);
+	free(kvs.v);
+	return r;
+}
+
+static void
+drop_unmatched(struct json *items, const struct cfg_selector *sel)
+{
+	struct json **pp, *it;
+
+	if (sel == NULL || items == NULL || items->type != JSON_ARR)
+		return;
+	for (pp = &items->child; (it = *pp) != NULL;) {
+		if (labels_match(sel, it)) {
+			pp = &it->next;
+			continue;
+		}
+		*pp = it->next;
+		it->next = NULL;	/* json_free takes the siblings too */
+		json_free(it);
+		items->n--;
+	}
+}
+
+static void
+print_table(const struct ctl *ctl, const struct restype *rt,
+    const struct json *first, bool one)
+{
+	bool wide = ctl->output && strcmp(ctl->output, "wide") == 0;
+	int64_t now = (int64_t)time(NULL);
+	const struct json *o;
+	struct buf t, out;
+
+	buf_init(&t, CTL_MAXBODY);
+	buf_init(&out, CTL_MAXBODY);
+	buf_puts(&t, ctl->all_ns ? "NAMESPACE\t" : "");
+	if (rt == &svc_type)
+		buf_printf(&t, "NAME\tTYPE\tCLUSTER-IP\tEXTERNAL-IP\tPORT(S)\t"
+		    "AGE%s\n", wide ? "\tSELECTOR" : "");
+	else
+		buf_puts(&t, "NAME\tENDPOINTS\tAGE\n");
+	for (o = first; o; o = one ? NULL : o->next) {
+		if (rt == &svc_type)
+			fmt_svc_row(o, wide, ctl->all_ns, now, &t);
+		else
+			fmt_ep_row(o, ctl->all_ns, now, &t);
+	}
+	fmt_tabwrite(t.p, 6, 3, &out);
+	fputs(out.p, stdout);
+	buf_free(&t);
+	buf_free(&out);
+}
+
+static void
+print_objs(const struct ctl *ctl, const struct restype *rt, struct json *j,
+    bool one)
+{
+	struct json *items = one ? NULL : (struct json *)json_get(j, "items");
+	const struct json *o, *first = one ? j : items &&
+	    items->type == JSON_ARR ? items->child : NULL;
+
+	if (ctl->output && (!strcmp(ctl->output, "json") ||
+	    !strcmp(ctl->output, "yaml"))) {
+		if (one) {
+			ensure_kind(j, rt->kind);
+			put_doc(ctl, j);
+		} else
+			put_list(ctl, items, rt->kind);
+	} else if (first == NULL) {
+		if (ctl->all_ns)
+			fprintf(stderr, "No resources found\n");
+		else
+			fprintf(stderr, "No resources found in %s namespace.\n",
+			    ctl_ns(ctl));
+	} else if (ctl->output && strcmp(ctl->output, "name") == 0) {
+		for (o = first; o; o = one ? NULL : o->next)
+			printf("%s/%s\n", rt->name, jstr(o, "metadata.name"));
+	} else
+		print_table(ctl, rt, first, one);
+}
+
+static void
+res_path(const struct ctl *ctl, const struct restype *rt, const char *name,
+    struct buf *path)
+{
+	if (ctl->all_ns && name == NULL)
+		buf_printf(path, "/api/v1/%s", rt->res);
+	else
+		buf_printf(path, "/api/v1/namespaces/%s/%s", ctl_ns(ctl),
+		    rt->res);
+	if (name) {
+		buf_puts(path, "/");
+		ctl_query_escape(path, name);
+	}
+}
+
+static int
+get_res(struct ctl *ctl, const struct restype *rt)
+{
+	const char *name = ctl->nargs > 1 ? ctl->args[1] : NULL;
+	struct cfg_selector *sel = NULL;
+	struct json *j;
+	struct buf path;
+	struct err err;
+	int r;
+
+	if (ctl->output && strcmp(ctl->output, "wide") &&
+	    strcmp(ctl->output, "json") && strcmp(ctl->output, "yaml") &&
+	    strcmp(ctl->output, "name")) {
+		fprintf(stderr, "error: unable to match a printer suitable for "
+		    "the output format \"%s\", allowed formats are: json,"
+		    "name,wide,yaml\n", ctl->output);
+		return 1;
+	}
+	if (ctl->nargs > 2) {
+		fprintf(stderr, "error: one NAME at a time, see 'picoctl get "
+		    "-h'\n");
+		return 1;
+	}
+	if (name && ctl->all_ns) {
+		fprintf(stderr, "error: a resource cannot be retrieved by name "
+		    "across all namespaces\n");
+		return 1;
+	}
+	if (ctl->selector && cfg_selector_parse(ctl->selector, &sel,
+	    &err) < 0) {
+		fprintf(stderr, "error: %s\n", err.msg);
+		return 1;
+	}
+	buf_init(&path, 8192);
+	res_path(ctl, rt, name, &path);
+	if (name == NULL && ctl->selector) {
+		buf_puts(&path, "?labelSelector=");
+		ctl_query_escape(&path, ctl->selector);
+	}
+	r = ctl_get_json(ctl, path.p, &j);
+	buf_free(&path);
+	if (r == 0) {
+		if (name == NULL)
+			drop_unmatched((struct json *)json_get(j, "items"), sel);
+		print_objs(ctl, rt, j, name != NULL);
+		json_free(j);
+	}
+	cfg_selector_free(sel);
+	return r < 0 ? 1 : 0;
+}
+
+bool
+ctl_svc_resource(const char *what)
+{
+	static const char *names[] = { "services", "service", "svc",
+	    "endpoints", "endpoint", "ep" };
+	size_t i;
+
+	for (i = 0; what && i < ARRAY_SIZE(names); i++)
+		if (strcmp(what, names[i]) == 0)
+			return true;
+	return false;
+}
+
+int
+ctl_cmd_get_svc(struct ctl *ctl)
+{
+	const char *what = ctl->nargs > 0 ? ctl->args[0] : "";
+
+	return get_res(ctl, what[0] == 'e' ? &ep_type : &svc_type);
+}
+
+/* What describe reads besides the service: absent is not an error. */
+static struct json *
+quiet_get(const struct ctl *ctl, const char *path)
+{
+	struct json *j = NULL;
+	struct buf body;
+	struct err err;
+	int status = 0;
+
+	buf_init(&body, CTL_MAXBODY);
+	if (ctl_http_get(ctl->sock, path, false, NULL, NULL, &status, &body,
+	    &err) < 0 || status != 200 || json_parse(body.p ? body.p : "",
+	    body.len, &j, &err) < 0)
+		j = NULL;
+	buf_free(&body);
+	return j;
+}
+
+int
+ctl_cmd_describe_svc(struct ctl *ctl)
+{
+	struct json *svc, *ep, *ev;
+	struct buf path, b, o;
+
+	if (ctl->nargs != 2) {
+		fprintf(stderr, "Usage: picoctl describe svc NAME [-n NS]\n");
+		return 1;
+	}
+	buf_init(&path, 8192);
+	res_path(ctl, &svc_type, ctl->args[1], &path);
+	if (ctl_get_json(ctl, path.p, &svc) < 0) {
+		buf_free(&path);
+		return 1;
+	}
+	buf_reset(&path);
+	res_path(ctl, &ep_type, ctl->args[1], &path);
+	ep = quiet_get(ctl, path.p);
+	buf_reset(&path);
+	buf_printf(&path, "/api/v1/namespaces/%s/events", ctl_ns(ctl));
+	ev = quiet_get(ctl, path.p);
+	buf_init(&b, CTL_MAXBODY);
+	buf_init(&o, CTL_MAXBODY);
+	fmt_svc_describe(svc, ep, json_get(ev, "items"), (int64_t)time(NULL),
+	    &b);
+	fmt_tabwrite(b.p, 0, 2, &o);
+	fputs(o.p, stdout);
+	buf_free(&b);
+	buf_free(&o);
+	buf_free(&path);
+	json_free(svc);
+	json_free(ep);
+	json_free(ev);
+	return 0;
+}
