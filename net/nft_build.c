@@ -8,6 +8,9 @@
  * and sent NB_ELEMS_PER_MSG to a message, because the element list is a
  * netlink attribute whose length is 16 bits; registers of concatenations
  * are 32-bit ones (NFT_REG32_xx), each field padded to 4 bytes.
+ * libnftnl numbers the element nests 1, 2, 3... where the protocol says
+ * NFTA_LIST_ELEM; the kernel ignores the type but libnftnl's own parser
+ * refuses all but the first, so list_elem() sets them right.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,14 +50,18 @@ nb_map_name(enum nft_map m)
 	return map_names[m];
 }
 
+/* New room is zeroed: builders skip padding bytes we then send. */
 static void
 reserve(struct net_nft_batch *b, size_t n)
 {
+	size_t old = b->cap;
+
 	if (b->cap - b->len >= n)
 		return;
 	while (b->cap - b->len < n)
 		b->cap = b->cap ? b->cap * 2 : 256 * 1024;
 	b->buf = xrealloc(b->buf, b->cap);
+	memset(b->buf + old, 0, b->cap - old);
 }
 
 static struct nlmsghdr *
@@ -63,7 +70,6 @@ msg(struct nb *nb, uint16_t type, uint16_t flags)
 	struct net_nft_batch *b = nb->b;
 
 	reserve(b, NB_MSGMAX);
-	memset(b->buf + b->len, 0, NLMSG_HDRLEN + 64);
 	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_IPV4,
 	    flags, b->seq++);
 }
@@ -178,6 +184,20 @@ nb_set(struct nb *nb, uint16_t type, struct nftnl_set *s)
 	msg_done(nb, nlh);
 }
 
+static void
+list_elem(struct nlmsghdr *nlh)
+{
+	struct nlattr *a, *e;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(e, a)
+			e->nla_type = (e->nla_type & ~NLA_TYPE_MASK) |
+			    NFTA_LIST_ELEM;
+	}
+}
+
 /* The elements attached to s (an anonymous set made in this batch). */
 void
 nb_set_elems(struct nb *nb, struct nftnl_set *s)
@@ -186,6 +206,7 @@ nb_set_elems(struct nb *nb, struct nftnl_set *s)
 
 	nlh = msg(nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	list_elem(nlh);
 	msg_done(nb, nlh);
 }
 
@@ -200,6 +221,7 @@ pend_flush(struct nb *nb, enum nft_map m)
 		nlh = msg(nb, nb->pend_type,
 		    nb->pend_type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
 		nftnl_set_elems_nlmsg_build_payload(nlh, nb->pend[m]);
+		list_elem(nlh);
 		msg_done(nb, nlh);
 	}
 	nftnl_set_free(nb->pend[m]);

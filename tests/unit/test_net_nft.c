@@ -1,0 +1,859 @@
+/*
+ * Tests for net/nft*.c and net/conntrack.c.
+ *
+ * Unprivileged: round trips.  Build the batch for a state, parse every
+ * message back with libnftnl (nftnl_*_nlmsg_parse) and check the objects;
+ * then diffs: a second state with one endpoint changed must produce a
+ * batch that touches only that service (counted message by message), at
+ * 3 services as at 1000.
+ *
+ * As root, in a network namespace the test makes (unshare): endpoints
+ * are TCP/UDP listeners on addresses added to lo, the VIPs are routed to
+ * a veth pair; connections from this namespace go through nat-output.
+ * An unrelated table made with the nft binary must survive everything.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+
+#include "lib/util.h"
+#include "net/net.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+
+/* ---- parse a batch back ---- */
+
+struct obj {
+	uint16_t type;			/* NFT_MSG_* */
+	char name[256];			/* table/chain/set name; rule: chain */
+	char exprs[256];		/* rule: "payload,cmp,..." */
+	struct nftnl_chain *c;
+	struct nftnl_rule *r;
+	struct nftnl_set *s;
+};
+
+struct parsed {
+	struct obj *o;
+	size_t n;
+};
+
+static void
+rule_exprs(struct obj *o)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(o->r);
+	struct nftnl_expr *e;
+
+	while ((e = nftnl_expr_iter_next(it)) != NULL) {
+		if (o->exprs[0])
+			strcat(o->exprs, ",");
+		strcat(o->exprs, nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
+	}
+	nftnl_expr_iter_destroy(it);
+}
+
+static void
+parse_one(const struct nlmsghdr *nlh, struct obj *o)
+{
+	struct nftnl_table *t;
+
+	o->type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+	assert_int_equal(NFNL_SUBSYS_ID(nlh->nlmsg_type), NFNL_SUBSYS_NFTABLES);
+	switch (o->type) {
+	case NFT_MSG_NEWTABLE: case NFT_MSG_DELTABLE:
+		t = nftnl_table_alloc();
+		assert_int_equal(nftnl_table_nlmsg_parse(nlh, t), 0);
+		snprintf(o->name, sizeof(o->name), "%s",
+		    nftnl_table_get_str(t, NFTNL_TABLE_NAME));
+		nftnl_table_free(t);
+		break;
+	case NFT_MSG_NEWCHAIN: case NFT_MSG_DELCHAIN:
+		o->c = nftnl_chain_alloc();
+		assert_int_equal(nftnl_chain_nlmsg_parse(nlh, o->c), 0);
+		snprintf(o->name, sizeof(o->name), "%s",
+		    nftnl_chain_get_str(o->c, NFTNL_CHAIN_NAME));
+		break;
+	case NFT_MSG_NEWRULE: case NFT_MSG_DELRULE:
+		o->r = nftnl_rule_alloc();
+		assert_int_equal(nftnl_rule_nlmsg_parse(nlh, o->r), 0);
+		snprintf(o->name, sizeof(o->name), "%s",
+		    nftnl_rule_get_str(o->r, NFTNL_RULE_CHAIN));
+		rule_exprs(o);
+		break;
+	case NFT_MSG_NEWSET: case NFT_MSG_DELSET:
+		o->s = nftnl_set_alloc();
+		assert_int_equal(nftnl_set_nlmsg_parse(nlh, o->s), 0);
+		snprintf(o->name, sizeof(o->name), "%s",
+		    nftnl_set_get_str(o->s, NFTNL_SET_NAME));
+		break;
+	case NFT_MSG_NEWSETELEM: case NFT_MSG_DELSETELEM:
+		o->s = nftnl_set_alloc();
+		assert_int_equal(nftnl_set_elems_nlmsg_parse(nlh, o->s), 0);
+		snprintf(o->name, sizeof(o->name), "%s",
+		    nftnl_set_get_str(o->s, NFTNL_SET_NAME));
+		break;
+	default:
+		fail_msg("unexpected message type %u", o->type);
+	}
+}
+
+static struct parsed
+parse(const struct net_nft_batch *b)
+{
+	const struct nlmsghdr *nlh = (const void *)b->buf;
+	struct parsed p = { xcalloc(b->nmsg + 1, sizeof(*p.o)), 0 };
+	int len = (int)b->len;
+
+	assert_true(mnl_nlmsg_ok(nlh, len));
+	assert_int_equal(nlh->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+	nlh = mnl_nlmsg_next(nlh, &len);
+	while (mnl_nlmsg_ok(nlh, len) && nlh->nlmsg_type != NFNL_MSG_BATCH_END) {
+		assert_true(p.n < b->nmsg);
+		parse_one(nlh, &p.o[p.n++]);
+		nlh = mnl_nlmsg_next(nlh, &len);
+	}
+	assert_true(mnl_nlmsg_ok(nlh, len));
+	assert_int_equal(nlh->nlmsg_type, NFNL_MSG_BATCH_END);
+	assert_int_equal(p.n, b->nmsg);
+	nlh = mnl_nlmsg_next(nlh, &len);
+	assert_int_equal(len, 0);
+	return p;
+}
+
+static void
+parsed_free(struct parsed *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->o[i].c)
+			nftnl_chain_free(p->o[i].c);
+		if (p->o[i].r)
+			nftnl_rule_free(p->o[i].r);
+		if (p->o[i].s)
+			nftnl_set_free(p->o[i].s);
+	}
+	free(p->o);
+}
+
+/* Messages of type whose name contains sub (NULL: any). */
+static int
+count(const struct parsed *p, uint16_t type, const char *sub)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < p->n; i++)
+		if (p->o[i].type == type &&
+		    (sub == NULL || strstr(p->o[i].name, sub) != NULL))
+			n++;
+	return n;
+}
+
+static const struct obj *
+find(const struct parsed *p, uint16_t type, const char *sub, const char *exprs)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->o[i].type == type && strstr(p->o[i].name, sub) &&
+		    (exprs == NULL || strstr(p->o[i].exprs, exprs)))
+			return &p->o[i];
+	return NULL;
+}
+
+/* The chain an element of map (in a NEWSETELEM) with key maps to. */
+static const char *
+elem_chain(const struct parsed *p, const char *map, const void *key,
+	uint32_t klen)
+{
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	const char *found = NULL;
+	const void *k;
+	uint32_t len;
+	size_t i;
+
+	for (i = 0; i < p->n && found == NULL; i++) {
+		if (p->o[i].type != NFT_MSG_NEWSETELEM ||
+		    strcmp(p->o[i].name, map) != 0)
+			continue;
+		it = nftnl_set_elems_iter_create(p->o[i].s);
+		while ((e = nftnl_set_elems_iter_next(it)) != NULL) {
+			k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+			if (len == klen && memcmp(k, key, klen) == 0) {
+				assert_int_equal((int32_t)nftnl_set_elem_get_u32(e,
+				    NFTNL_SET_ELEM_VERDICT), NFT_GOTO);
+				found = nftnl_set_elem_get_str(e,
+				    NFTNL_SET_ELEM_CHAIN);
+				break;
+			}
+		}
+		nftnl_set_elems_iter_destroy(it);
+	}
+	return found;
+}
+
+static void
+key_ipp(uint8_t *k, uint32_t ip, uint8_t proto, uint16_t port)
+{
+	uint32_t a = htonl(ip);
+	uint16_t p = htons(port);
+
+	memset(k, 0, 12);
+	memcpy(k, &a, 4);
+	k[4] = proto;
+	memcpy(k + 8, &p, 2);
+}
+
+/* ---- states ---- */
+
+static struct net_nft_ep web_eps[3], aff_eps[2];
+static struct net_nft_svc svcs[3];
+static struct net_nft_hostport hps[1];
+
+static struct net_nft_state
+state1(void)
+{
+	struct net_nft_state st = {
+		.pod_net = IP(10, 1, 0, 0), .pod_mask = 0xffff0000,
+		.bridge = "pico0", .svcs = svcs, .nsvcs = 3, .hps = hps,
+		.nhps = 1,
+	};
+
+	web_eps[0] = (struct net_nft_ep){ IP(10, 1, 0, 2), 8080, true };
+	web_eps[1] = (struct net_nft_ep){ IP(10, 1, 0, 3), 8080, true };
+	web_eps[2] = (struct net_nft_ep){ IP(10, 1, 0, 4), 8080, false };
+	aff_eps[0] = (struct net_nft_ep){ IP(10, 1, 0, 2), 5353, true };
+	aff_eps[1] = (struct net_nft_ep){ IP(10, 1, 0, 3), 5353, true };
+	svcs[0] = (struct net_nft_svc){ "default/web/http", IP(10, 96, 0, 10),
+	    80, IPPROTO_TCP, 30080, 0, web_eps, 3 };
+	svcs[1] = (struct net_nft_svc){ "default/empty/x", IP(10, 96, 0, 11),
+	    80, IPPROTO_TCP, 0, 0, NULL, 0 };
+	svcs[2] = (struct net_nft_svc){ "kube/aff/dns", IP(10, 96, 0, 12),
+	    53, IPPROTO_UDP, 0, 60, aff_eps, 2 };
+	hps[0] = (struct net_nft_hostport){ IPPROTO_TCP, 0, 8081,
+	    IP(10, 1, 0, 2), 8080 };
+	return st;
+}
+
+/* A deep copy, so that the test can change the original. */
+struct copy {
+	struct net_nft_state st;
+	struct net_nft_svc *s;
+	struct net_nft_ep *e;
+	struct net_nft_hostport *h;
+};
+
+static struct copy
+copy(const struct net_nft_state *st)
+{
+	struct copy c = { *st, xcalloc(st->nsvcs + 1, sizeof(*c.s)), NULL,
+	    xcalloc(st->nhps + 1, sizeof(*c.h)) };
+	size_t i, n = 0;
+
+	for (i = 0; i < st->nsvcs; i++)
+		n += st->svcs[i].neps;
+	c.e = xcalloc(n + 1, sizeof(*c.e));
+	for (i = 0, n = 0; i < st->nsvcs; i++) {
+		c.s[i] = st->svcs[i];
+		memcpy(c.e + n, st->svcs[i].eps, st->svcs[i].neps * sizeof(*c.e));
+		c.s[i].eps = c.e + n;
+		n += st->svcs[i].neps;
+	}
+	c.st.svcs = c.s;
+	memcpy(c.h, st->hps, st->nhps * sizeof(*c.h));
+	c.st.hps = c.h;
+	return c;
+}
+
+static void
+copy_free(struct copy *c)
+{
+	free(c->s);
+	free(c->e);
+	free(c->h);
+}
+
+static struct parsed
+build(struct net_nft_batch *b, const struct net_nft_state *have,
+	const struct net_nft_state *want)
+{
+	struct err err = { { 0 } };
+
+	assert_int_equal(net_nft_batch_build(b, "picolet", have, want, &err), 0);
+	return parse(b);
+}
+
+/* ---- round trips ---- */
+
+static void
+test_full_build(void **state)
+{
+	struct net_nft_batch b = { 0 };
+	struct net_nft_state st = state1();
+	const struct obj *o;
+	const char *ch;
+	uint8_t k[12];
+	uint32_t id;
+	size_t i;
+	struct parsed p = build(&b, NULL, &st);
+
+	/* the whole table is replaced in the one batch */
+	assert_int_equal(p.o[0].type, NFT_MSG_NEWTABLE);
+	assert_int_equal(p.o[1].type, NFT_MSG_DELTABLE);
+	assert_int_equal(p.o[2].type, NFT_MSG_NEWTABLE);
+	assert_string_equal(p.o[2].name, "picolet");
+	assert_int_equal(count(&p, NFT_MSG_NEWTABLE, NULL), 2);
+	assert_int_equal(count(&p, NFT_MSG_DELCHAIN, NULL), 0);
+
+	o = find(&p, NFT_MSG_NEWCHAIN, "nat-prerouting", NULL);
+	assert_non_null(o);
+	assert_int_equal(nftnl_chain_get_u32(o->c, NFTNL_CHAIN_HOOKNUM),
+	    NF_INET_PRE_ROUTING);
+	assert_int_equal((int)nftnl_chain_get_s32(o->c, NFTNL_CHAIN_PRIO), -100);
+	assert_string_equal(nftnl_chain_get_str(o->c, NFTNL_CHAIN_TYPE), "nat");
+	o = find(&p, NFT_MSG_NEWCHAIN, "filter-output", NULL);
+	assert_non_null(o);
+	assert_string_equal(nftnl_chain_get_str(o->c, NFTNL_CHAIN_TYPE), "filter");
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "filter-forward", "ct,bitwise,cmp,immediate"));
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "reject-chain", "meta,cmp,reject"));
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "services", "payload,meta,payload,lookup"));
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "services", "fib,cmp,payload,bitwise,cmp,meta,payload,lookup"));
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "masquerading", "payload,bitwise,cmp,meta,cmp,masq"));
+
+	/* only ready endpoints have chains */
+	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "endpoint-"), 4);
+	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "default/web/http__10.1.0.2/8080"), 1);
+	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "default/web/http__10.1.0.3/8080"), 1);
+	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "10.1.0.4"), 0);
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "web/http__10.1.0.2/8080", "meta,cmp,immediate,immediate,nat"));
+
+	/* numgen random mod 2 over an anonymous map made in this batch */
+	o = find(&p, NFT_MSG_NEWRULE, "service-", "numgen,lookup");
+	assert_non_null(o);
+	assert_non_null(strstr(o->name, "default/web/http"));
+	{
+		struct nftnl_expr_iter *it = nftnl_expr_iter_create(o->r);
+		struct nftnl_expr *e = nftnl_expr_iter_next(it);
+
+		assert_int_equal(nftnl_expr_get_u32(e, NFTNL_EXPR_NG_MODULUS), 2);
+		e = nftnl_expr_iter_next(it);
+		assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "__map%d");
+		id = nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID);
+		nftnl_expr_iter_destroy(it);
+	}
+	for (i = 0, o = NULL; i < p.n; i++)
+		if (p.o[i].type == NFT_MSG_NEWSET && p.o[i].s &&
+		    nftnl_set_get_u32(p.o[i].s, NFTNL_SET_ID) == id)
+			o = &p.o[i];
+	assert_non_null(o);
+	assert_true(nftnl_set_get_u32(o->s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS);
+
+	/* map elements: ready -> service chain, none ready -> reject */
+	key_ipp(k, IP(10, 96, 0, 10), IPPROTO_TCP, 80);
+	ch = elem_chain(&p, "service-ips", k, 12);
+	assert_non_null(ch);
+	assert_true(strncmp(ch, "service-", 8) == 0 && strstr(ch, "default/web/http"));
+	key_ipp(k, IP(10, 96, 0, 11), IPPROTO_TCP, 80);
+	assert_null(elem_chain(&p, "service-ips", k, 12));
+	assert_string_equal(elem_chain(&p, "no-endpoint-services", k, 12), "reject-chain");
+	memset(k, 0, 8);
+	k[0] = IPPROTO_TCP;
+	k[4] = 30080 >> 8, k[5] = 30080 & 255;
+	ch = elem_chain(&p, "service-nodeports", k, 8);
+	assert_non_null(ch);
+	assert_true(strncmp(ch, "external-", 9) == 0);
+	k[4] = 8081 >> 8, k[5] = 8081 & 255;
+	assert_string_equal(elem_chain(&p, "hostport-any", k, 8), "hostport-tcp-0.0.0.0-8081");
+
+	/* ClientIP affinity: a timeout set per endpoint, updated and looked up */
+	assert_int_equal(count(&p, NFT_MSG_NEWSET, "affinity-"), 2);
+	o = find(&p, NFT_MSG_NEWSET, "kube/aff/dns__10.1.0.3/5353", NULL);
+	assert_non_null(o);
+	assert_int_equal(nftnl_set_get_u64(o->s, NFTNL_SET_TIMEOUT), 60000);
+	assert_int_equal(nftnl_set_get_u32(o->s, NFTNL_SET_FLAGS),
+	    NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "endpoint-", "payload,dynset"));
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "kube/aff/dns", "payload,lookup,immediate"));
+	parsed_free(&p);
+	net_nft_batch_free(&b);
+}
+
+/* Every object named in the batch belongs to key (or is its numgen map). */
+static void
+only_touches(const struct parsed *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strstr(p->o[i].name, key) == NULL &&
+		    strcmp(p->o[i].name, "__map%d") != 0)
+			fail_msg("message %zu (type %u) touches %s", i,
+			    p->o[i].type, p->o[i].name);
+}
+
+static void
+test_diff_endpoint(void **state)
+{
+	struct net_nft_batch b = { 0 };
+	struct net_nft_state st = state1();
+	struct copy old = copy(&st);
+	struct parsed p;
+
+	web_eps[1].ip = IP(10, 1, 0, 9);
+	p = build(&b, &old.st, &st);
+	/* flush the service chain, drop one endpoint chain, add one (3
+	 * messages with its 2 rules), refill: mark rule, map, its elements,
+	 * numgen rule */
+	assert_int_equal(p.n, 9);
+	only_touches(&p, "default/web/http");
+	assert_int_equal(count(&p, NFT_MSG_DELRULE, "service-"), 1);
+	assert_int_equal(count(&p, NFT_MSG_DELCHAIN, "__10.1.0.3/8080"), 1);
+	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "__10.1.0.9/8080"), 1);
+	assert_int_equal(count(&p, NFT_MSG_NEWSETELEM, "service-ips"), 0);
+	assert_int_equal(count(&p, NFT_MSG_NEWTABLE, NULL), 0);
+	/* the flush comes before the delete of what it referenced */
+	assert_true(p.o[0].type == NFT_MSG_DELRULE && p.o[1].type == NFT_MSG_DELCHAIN);
+	parsed_free(&p);
+
+	/* nothing changed (other order): nothing sent */
+	{
+		struct net_nft_svc rev[3] = { svcs[2], svcs[0], svcs[1] };
+		struct net_nft_state st2 = st;
+		struct err err;
+
+		st2.svcs = rev;
+		assert_int_equal(net_nft_batch_build(&b, "picolet", &st, &st2, &err), 0);
+		assert_int_equal(b.nmsg, 0);
+	}
+	copy_free(&old);
+	net_nft_batch_free(&b);
+}
+
+static void
+test_diff_scale(void **state)
+{
+	struct net_nft_batch b = { 0 };
+	struct net_nft_svc *s = xcalloc(1000, sizeof(*s));
+	struct net_nft_ep *e = xcalloc(3000, sizeof(*e));
+	struct net_nft_state st = { .pod_net = IP(10, 88, 0, 0),
+	    .pod_mask = 0xffff0000, .bridge = "pico0", .svcs = s, .nsvcs = 1000 };
+	struct copy old;
+	struct parsed p;
+	char (*keys)[32] = xcalloc(1000, sizeof(*keys));
+	size_t i;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "ns/svc%zu/http", i);
+		s[i] = (struct net_nft_svc){ keys[i], IP(10, 96, i >> 8, i & 255),
+		    80, IPPROTO_TCP, 0, 0, e + 3 * i, 3 };
+		e[3 * i] = (struct net_nft_ep){ IP(10, 88, i >> 8, i & 255), 80, true };
+		e[3 * i + 1] = (struct net_nft_ep){ IP(10, 89, i >> 8, i & 255), 80, true };
+		e[3 * i + 2] = (struct net_nft_ep){ IP(10, 90, i >> 8, i & 255), 80, true };
+	}
+	p = build(&b, NULL, &st);
+	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "endpoint-"), 3000);
+	parsed_free(&p);
+	old = copy(&st);
+	e[3 * 500 + 1].ready = false;
+	p = build(&b, &old.st, &st);
+	/* flush, delete one endpoint chain, refill (mark, map, elements,
+	 * numgen): the same cost as with 3 services */
+	assert_int_equal(p.n, 6);
+	only_touches(&p, "ns/svc500/http");
+	parsed_free(&p);
+	copy_free(&old);
+	free(keys);
+	free(s);
+	free(e);
+	net_nft_batch_free(&b);
+}
+
+static void
+test_diff_remove_and_empty(void **state)
+{
+	struct net_nft_batch b = { 0 };
+	struct net_nft_state st = state1();
+	struct copy old = copy(&st);
+	struct parsed p;
+	uint8_t k[12];
+
+	web_eps[0].ready = web_eps[1].ready = false;
+	st.nsvcs = 2;			/* kube/aff/dns goes */
+	p = build(&b, &old.st, &st);
+	assert_int_equal(count(&p, NFT_MSG_DELSETELEM, "service-ips"), 1);
+	assert_int_equal(count(&p, NFT_MSG_DELSETELEM, "service-nodeports"), 1);
+	key_ipp(k, IP(10, 96, 0, 10), IPPROTO_TCP, 80);
+	assert_string_equal(elem_chain(&p, "no-endpoint-services", k, 12), "reject-chain");
+	assert_int_equal(count(&p, NFT_MSG_NEWSETELEM, "no-endpoint-nodeports"), 1);
+	assert_int_equal(count(&p, NFT_MSG_DELCHAIN, "endpoint-"), 4);
+	assert_int_equal(count(&p, NFT_MSG_DELCHAIN, "service-"), 1);
+	assert_int_equal(count(&p, NFT_MSG_DELSET, "affinity-"), 2);
+	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, NULL), 0);
+	assert_int_equal(count(&p, NFT_MSG_NEWRULE, NULL), 1);	/* the mark rule */
+	assert_int_equal(count(&p, NFT_MSG_NEWRULE, "default/empty"), 0);
+	parsed_free(&p);
+	copy_free(&old);
+	net_nft_batch_free(&b);
+}
+
+static void
+test_diff_hostport_and_base(void **state)
+{
+	struct net_nft_batch b = { 0 };
+	struct net_nft_state st = state1();
+	struct copy old = copy(&st);
+	struct parsed p;
+
+	hps[0].pod_ip = IP(10, 1, 0, 7);
+	p = build(&b, &old.st, &st);
+	assert_int_equal(p.n, 3);		/* flush, hairpin rule, dnat */
+	only_touches(&p, "hostport-tcp-0.0.0.0-8081");
+	parsed_free(&p);
+	st.pod_mask = 0xff000000;	/* another pod CIDR: a new table */
+	p = build(&b, &old.st, &st);
+	assert_int_equal(p.o[1].type, NFT_MSG_DELTABLE);
+	parsed_free(&p);
+	copy_free(&old);
+	net_nft_batch_free(&b);
+}
+
+static void
+test_bad_input(void **state)
+{
+	struct net_nft_batch b = { 0 };
+	struct net_nft_state st = state1();
+	struct err err = { { 0 } };
+
+	svcs[1].key = "default/web/http";
+	assert_int_equal(net_nft_batch_build(&b, "picolet", NULL, &st, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "twice"));
+	st = state1();
+	svcs[2].proto = IPPROTO_ICMP;
+	assert_int_equal(net_nft_batch_build(&b, "picolet", NULL, &st, &err), -EINVAL);
+	net_nft_batch_free(&b);
+}
+
+/* ---- as root, in a network namespace of our own ---- */
+
+static pid_t listener = -1;
+static bool in_netns;
+
+static int
+sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static int
+tcp_listen(uint32_t ip, uint16_t port, int type)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(ip) };
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
+
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	if (type == SOCK_STREAM)
+		assert_int_equal(listen(fd, 128), 0);
+	return fd;
+}
+
+/* TCP on 10.1.0.{2,3,4}:8080 answers its last octet; UDP on
+ * 10.1.0.2:5353 echoes. */
+static void
+start_listeners(void)
+{
+	struct pollfd p[4];
+	int i, c;
+
+	for (i = 0; i < 3; i++)
+		p[i] = (struct pollfd){ tcp_listen(IP(10, 1, 0, 2 + i), 8080,
+		    SOCK_STREAM), POLLIN, 0 };
+	p[3] = (struct pollfd){ tcp_listen(IP(10, 1, 0, 2), 5353, SOCK_DGRAM),
+	    POLLIN, 0 };
+	if ((listener = fork()) != 0) {
+		for (i = 0; i < 4; i++)
+			close(p[i].fd);
+		return;
+	}
+	for (;;) {
+		if (poll(p, 4, -1) < 0)
+			continue;
+		for (i = 0; i < 3; i++) {
+			char ch = (char)('2' + i);
+
+			if (!(p[i].revents & POLLIN))
+				continue;
+			if ((c = accept(p[i].fd, NULL, NULL)) >= 0) {
+				(void)!write(c, &ch, 1);
+				close(c);
+			}
+		}
+		if (p[3].revents & POLLIN) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			char buf[64];
+			ssize_t r = recvfrom(p[3].fd, buf, sizeof(buf), 0,
+			    (struct sockaddr *)&from, &fl);
+
+			if (r > 0)
+				sendto(p[3].fd, buf, (size_t)r, 0,
+				    (struct sockaddr *)&from, fl);
+		}
+	}
+}
+
+/* Connect to ip:port: the answering endpoint's digit, or -errno. */
+static int
+hit(uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(ip) };
+	struct pollfd p;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int rc, e = 0;
+	socklen_t el = sizeof(e);
+	char ch;
+
+	assert_true(fd >= 0);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 &&
+	    errno != EINPROGRESS) {
+		rc = -errno;
+		goto out;
+	}
+	p = (struct pollfd){ fd, POLLIN, 0 };
+	if (poll(&p, 1, 2000) != 1) {
+		rc = -ETIMEDOUT;
+		goto out;
+	}
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el);
+	if (e != 0) {
+		rc = -e;
+		goto out;
+	}
+	rc = read(fd, &ch, 1) == 1 ? ch - '0' : -EIO;
+out:
+	close(fd);
+	return rc;
+}
+
+static int
+root_setup(void **state)
+{
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0)
+		return 0;
+	if (sh("ip link set lo up && ip link add d0 type veth peer name d1 && "
+	    "ip link set d0 up && ip link set d1 up && ip addr add 192.168.77.1/24 dev d0 && "
+	    "ip route add 10.96.0.0/16 dev d0 && "
+	    "ip addr add 10.1.0.2/32 dev lo && ip addr add 10.1.0.3/32 dev lo && "
+	    "ip addr add 10.1.0.4/32 dev lo && "
+	    "nft add table inet keepme && "
+	    "nft add chain inet keepme c '{ type filter hook input priority 0; }' && "
+	    "nft add rule inet keepme c counter") != 0)
+		return 0;
+	in_netns = true;
+	start_listeners();
+	return 0;
+}
+
+static int
+root_teardown(void **state)
+{
+	if (listener > 0) {
+		kill(listener, SIGKILL);
+		waitpid(listener, NULL, 0);
+	}
+	return 0;
+}
+
+static struct net_nft_svc rsvc[3];
+static struct net_nft_ep rweb[3], rudp[1];
+
+static struct net_nft_state
+rstate(void)
+{
+	struct net_nft_state st = { .pod_net = IP(10, 1, 0, 0),
+	    .pod_mask = 0xffff0000, .bridge = "pico0", .svcs = rsvc, .nsvcs = 2,
+	    .hps = hps, .nhps = 1 };
+
+	rweb[0] = (struct net_nft_ep){ IP(10, 1, 0, 2), 8080, true };
+	rweb[1] = (struct net_nft_ep){ IP(10, 1, 0, 3), 8080, true };
+	rweb[2] = (struct net_nft_ep){ IP(10, 1, 0, 4), 8080, false };
+	rudp[0] = (struct net_nft_ep){ IP(10, 1, 0, 2), 5353, true };
+	rsvc[0] = (struct net_nft_svc){ "default/web/http", IP(10, 96, 0, 10),
+	    80, IPPROTO_TCP, 30080, 0, rweb, 3 };
+	rsvc[1] = (struct net_nft_svc){ "default/dns/udp", IP(10, 96, 0, 53),
+	    53, IPPROTO_UDP, 0, 0, rudp, 1 };
+	hps[0] = (struct net_nft_hostport){ IPPROTO_TCP, 0, 8081,
+	    IP(10, 1, 0, 3), 8080 };
+	return st;
+}
+
+static void
+spread(uint32_t ip, uint16_t port, int n, int seen[5])
+{
+	int i, r;
+
+	memset(seen, 0, 5 * sizeof(int));
+	for (i = 0; i < n; i++) {
+		r = hit(ip, port);
+		if (r < 2 || r > 4)
+			fail_msg("connection %d to %08x:%u: %d (%s)", i, ip, port,
+			    r, r < 0 ? strerror(-r) : "?");
+		seen[r]++;
+	}
+}
+
+static void
+test_root_services(void **state)
+{
+	struct net_nft_state st;
+	struct net_nft *n;
+	struct err err = { { 0 } };
+	int seen[5];
+	struct timespec t0, t1;
+
+	if (!in_netns)
+		skip();
+	st = rstate();
+	assert_int_equal(net_nft_open(&n, "picolet", &err), 0);
+	if (net_nft_apply(n, &st, &err) < 0)
+		fail_msg("apply: %s", err.msg);
+	spread(IP(10, 96, 0, 10), 80, 100, seen);
+	assert_true(seen[2] > 10 && seen[3] > 10);
+	assert_int_equal(seen[4], 0);
+	spread(IP(192, 168, 77, 1), 30080, 20, seen);	/* NodePort */
+	assert_int_equal(seen[2] + seen[3], 20);
+	spread(IP(192, 168, 77, 1), 8081, 5, seen);	/* hostPort */
+	assert_int_equal(seen[3], 5);
+
+	/* endpoints change: only the new one answers */
+	rweb[0].ready = rweb[1].ready = false;
+	rweb[2].ready = true;
+	if (net_nft_apply(n, &st, &err) < 0)
+		fail_msg("apply: %s", err.msg);
+	spread(IP(10, 96, 0, 10), 80, 20, seen);
+	assert_int_equal(seen[4], 20);
+
+	/* no ready endpoint: refused at once (TCP reset), not a timeout */
+	rweb[2].ready = false;
+	if (net_nft_apply(n, &st, &err) < 0)
+		fail_msg("apply: %s", err.msg);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(hit(IP(10, 96, 0, 10), 80), -ECONNREFUSED);
+	assert_int_equal(hit(IP(192, 168, 77, 1), 30080), -ECONNREFUSED);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 1);
+
+	/* ClientIP affinity: one client stays on one endpoint */
+	rweb[0].ready = rweb[1].ready = true;
+	rsvc[0].affinity_timeout = 30;
+	if (net_nft_apply(n, &st, &err) < 0)
+		fail_msg("apply: %s", err.msg);
+	spread(IP(10, 96, 0, 10), 80, 30, seen);
+	assert_true(seen[2] == 30 || seen[3] == 30);
+	net_nft_close(n);
+
+	/* a new process (restart): the first apply replaces the table */
+	assert_int_equal(net_nft_open(&n, "picolet", &err), 0);
+	rsvc[0].affinity_timeout = 0;
+	if (net_nft_apply(n, &st, &err) < 0)
+		fail_msg("apply after restart: %s", err.msg);
+	spread(IP(10, 96, 0, 10), 80, 40, seen);
+	assert_true(seen[2] > 0 && seen[3] > 0);
+
+	assert_int_equal(net_nft_destroy(n, &err), 0);
+	assert_int_not_equal(sh("nft list table ip picolet >/dev/null 2>&1"), 0);
+	assert_int_equal(sh("nft list table inet keepme | grep -q counter"), 0);
+	assert_int_equal(net_nft_destroy(n, &err), 0);	/* absent: fine */
+	net_nft_close(n);
+}
+
+static void
+test_root_conntrack(void **state)
+{
+	struct net_nft_state st;
+	struct net_nft *n;
+	struct err err = { { 0 } };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53),
+	    .sin_addr.s_addr = htonl(IP(10, 96, 0, 53)) };
+	struct pollfd p;
+	char buf[8];
+	int fd;
+
+	if (!in_netns)
+		skip();
+	st = rstate();
+	assert_int_equal(net_nft_open(&n, "picolet", &err), 0);
+	if (net_nft_apply(n, &st, &err) < 0)
+		fail_msg("apply: %s", err.msg);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(sendto(fd, "ping", 4, 0, (struct sockaddr *)&a,
+	    sizeof(a)), 4);
+	p = (struct pollfd){ fd, POLLIN, 0 };
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_int_equal(recv(fd, buf, sizeof(buf), 0), 4);
+	close(fd);
+	if (net_conntrack_flush_udp(IP(10, 1, 0, 2), 5353, &err) < 1)
+		fail_msg("flush: %s", err.msg);
+	assert_int_equal(net_conntrack_flush_udp(IP(10, 1, 0, 2), 5353, &err), 0);
+	assert_int_equal(net_nft_destroy(n, &err), 0);
+	net_nft_close(n);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_build),
+		cmocka_unit_test(test_diff_endpoint),
+		cmocka_unit_test(test_diff_scale),
+		cmocka_unit_test(test_diff_remove_and_empty),
+		cmocka_unit_test(test_diff_hostport_and_base),
+		cmocka_unit_test(test_bad_input),
+	};
+	const struct CMUnitTest root[] = {
+		cmocka_unit_test(test_root_services),
+		cmocka_unit_test(test_root_conntrack),
+	};
+	int rc;
+
+	rc = cmocka_run_group_tests_name("nft", tests, NULL, NULL);
+	rc += cmocka_run_group_tests_name("nft_root", root, root_setup,
+	    root_teardown);
+	return rc;
+}
