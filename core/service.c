@@ -94,6 +94,9 @@ nodeport_claim(struct agent *a, int port, const char *owner)
 	char path[4200], *cur = NULL;
 	int fd, r = 0;
 
+	snprintf(path, sizeof(path), "%s/nodeports", a->conf.state);
+	if ((r = mkdir_p(path, 0700, NULL)) < 0)
+		return r;
 	snprintf(path, sizeof(path), "%s/nodeports/%d", a->conf.state, port);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0) {
