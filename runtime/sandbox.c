@@ -25,6 +25,7 @@
 #include <limits.h>
 #include <linux/magic.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -252,6 +253,8 @@ rt_sandbox_destroy(const char *dir, struct err *err)
 
 /* ---- the pause: PID 1 of a shared pid ns ---- */
 
+#define PAUSE_WAIT_NS (5LL * 1000000000)
+
 static int
 pause_read(const char *dir, pid_t *pid, uint64_t *start)
 {
@@ -321,15 +324,26 @@ fork_pidns(struct err *err)
 	return pid;
 }
 
-/* The pause's one line: "ok", or why not. */
+/* The pause's one line: "ok", or why not; bounded (its set-up is a few
+ * syscalls: milliseconds). */
 static int
 pause_wait(int fd, const char *dir, struct err *err)
 {
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	int64_t end = time_now_ns() + PAUSE_WAIT_NS, left;
 	char line[600];
 	size_t len = 0;
 	ssize_t n;
+	int r;
 
 	for (;;) {
+		left = (end - time_now_ns()) / 1000000;
+		r = left > 0 ? poll(&pf, 1, (int)left) : 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return err_setx(err, ETIMEDOUT, "pause %s: no answer "
+			    "in %d s", dir, (int)(PAUSE_WAIT_NS / 1000000000));
 		n = read(fd, line + len, sizeof(line) - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
