@@ -207,6 +207,7 @@ on_done(const struct net_httpc_res *res, void *arg)
 	if (net_httpc_header(&res->head, "Location", r->location,
 	    sizeof(r->location)) < 0)
 		r->location[0] = '\0';
+	ev_break(loop, EVBREAK_ONE);	/* a server on the loop keeps it busy */
 }
 
 static int
@@ -589,7 +590,9 @@ test_parallel(void **state)
 	heap1 = mallinfo2().uordblks;
 	print_message("heap per plain request in flight: %zu bytes\n",
 	    (heap1 - heap0) / NPAR);
-	ev_run(loop, 0);
+	for (i = 0; i < NPAR; i++)
+		while (!r[i].called)
+			ev_run(loop, EVRUN_ONCE);
 	for (i = 0; i < NPAR; i++) {
 		assert_true(r[i].called);
 		assert_int_equal(r[i].error, 0);
@@ -597,6 +600,68 @@ test_parallel(void **state)
 	}
 	assert_int_equal(count_fds(), before);
 	srv_stop(&s);
+}
+
+static void
+handler(struct net_http_conn *hc, const struct net_http_req *hr, void *arg)
+{
+	net_http_respond(hc, 200, "text/plain", hr->path, strlen(hr->path));
+}
+
+static unsigned short
+free_port(int family)
+{
+	struct sockaddr_in6 sa = { .sin6_family = (sa_family_t)family };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sl), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	close(fd);
+	return ntohs(sa.sin6_port);	/* same place in sockaddr_in */
+}
+
+/* picolet's own server on the same loop, over IPv4 and IPv6. */
+static void
+test_own_server(void **state)
+{
+	static const struct { int family; const char *addr; } v[] = {
+		{ AF_INET, "127.0.0.1" },
+		{ AF_INET6, "::1" },
+	};
+	struct net_http_server *srv;
+	struct net_httpc_req q;
+	struct net_httpc *c;
+	struct result r;
+	struct err err;
+	char listen[64];
+	size_t i;
+	int before = count_fds();
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		q = req_for(free_port(v[i].family));
+		snprintf(listen, sizeof(listen), v[i].family == AF_INET ?
+		    "%s:%u" : "[%s]:%u", v[i].addr, q.port);
+		if (net_http_start(&srv, loop, NULL, 0, listen, handler, NULL,
+		    &err) < 0) {
+			print_message("skipped %s: %s\n", listen, err.msg);
+			continue;
+		}
+		q.addr = v[i].addr;
+		q.host = NULL;
+		q.path = "/a%20b";
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(net_httpc_start(loop, &q, on_done, &r, &c,
+		    &err), 0);
+		ev_run(loop, 0);
+		net_http_stop(srv);
+		assert_int_equal(count_fds(), before);
+		assert_true(r.called);
+		assert_int_equal(r.error, 0);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(r.body, "/a b");
+	}
 }
 
 static void
@@ -697,6 +762,7 @@ main(void)
 		cmocka_unit_test(test_timeout_and_refused),
 		cmocka_unit_test(test_trickle),
 		cmocka_unit_test(test_parallel),
+		cmocka_unit_test(test_own_server),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_netns),
