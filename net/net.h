@@ -259,6 +259,18 @@ int net_socket_netns(const char *netns, int domain, int type,
  * socket made there (net_socket_netns); the calling thread never stays in
  * another namespace.  Errors carry the kernel's extended-ACK message when
  * it gives one.
+ *
+ * How core uses it.  Start: net_nl_open, net_ipam_open(<state>/ipam,
+ * pod_cidr), net_bridge_ensure(bridge, gateway/prefix), net_ip_forward
+ * (true), net_bridge_nf_call(true); then, once the pods of <run> are
+ * adopted, the GC: net_links_list(NET_POD_IFPREFIX) minus the adopted
+ * pods' net_pod_ifname -> net_pod_detach, and net_ipam_owners minus the
+ * adopted uids -> net_ipam_release.  Pod start (not hostNetwork), after
+ * rt_sandbox_create: net_ipam_get(uid), net_pod_attach (mtu from
+ * net_uplink_mtu).  An adopted pod is not attached again (it would cut
+ * it); its IP is net_ipam_lookup.  Pod gone (sandbox destroyed):
+ * net_pod_detach, net_ipam_release.  SIGTERM without drain: nothing.
+ * Drain, or no pods left and the bridge not kept: net_bridge_remove.
  */
 struct net_nl;
 

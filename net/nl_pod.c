@@ -5,7 +5,10 @@
  * pod comes or goes.  A pod's veth peer is created directly in the pod's
  * namespace (IFLA_NET_NS_FD in the peer's attributes) under its final
  * name eth0, so no link named eth0 ever appears in ours; its address and
- * route go through a netlink socket made in the pod's namespace.  The
+ * route go through a netlink socket made in the pod's namespace.  eth0's
+ * MAC is 0a:58 and the four bytes of its address (as the CNI bridge
+ * plugin does), so a pod wired again keeps its MAC and the neighbours'
+ * ARP caches stay right.  The
  * host end joins the bridge at creation (IFLA_MASTER) and gets hairpin
  * (IFLA_BRPORT_MODE, AF_BRIDGE): without it the bridge never sends a
  * frame back out of the port it came in, and a pod's packet to its own
@@ -113,8 +116,9 @@ net_pod_ifname(const char *uid, char out[16])
 /* The veth pair: host end in our namespace, eth0 in the pod's (nsfd). */
 static int
 veth_create(struct net_nl *nl, const struct net_pod_if *p, int master,
-	unsigned mtu, int nsfd, struct err *err)
+	unsigned mtu, uint32_t ip, int nsfd, struct err *err)
 {
+	unsigned char mac[6] = { 0x0a, 0x58, ip >> 24, ip >> 16, ip >> 8, ip };
 	char buf[NL_REQSIZE];
 	struct nlattr *info, *data, *peer;
 	struct nlmsghdr *nlh;
@@ -134,6 +138,7 @@ veth_create(struct net_nl *nl, const struct net_pod_if *p, int master,
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
 	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
 	mnl_attr_nest_end(nlh, peer);
@@ -201,8 +206,8 @@ attach(struct net_nl *nl, struct net_nl *pn, const struct net_pod_if *p,
 		return r;
 	if ((r = nl_link_del(pn, "eth0", err)) < 0)
 		return r;
-	r = veth_create(nl, p, br.index, p->mtu != 0 ? p->mtu : br.mtu, nsfd,
-	    err);
+	r = veth_create(nl, p, br.index, p->mtu != 0 ? p->mtu : br.mtu, ip,
+	    nsfd, err);
 	if (r < 0)
 		return r;
 	if ((r = nl_link_get(nl, p->host_ifname, &host, err)) < 0)

@@ -315,9 +315,9 @@ reach(const char *netns, const char *ip, int port, int l)
 	close(fd);
 }
 
-/* Whether eth0 exists in netns. */
+/* Whether eth0 exists in netns; its MAC into mac when it does. */
 static bool
-has_eth0(const char *netns)
+eth0_mac(const char *netns, unsigned char mac[6])
 {
 	struct ifreq ifr;
 	struct err err;
@@ -327,9 +327,19 @@ has_eth0(const char *netns)
 	assert_true(fd >= 0);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "eth0");
-	r = ioctl(fd, SIOCGIFINDEX, &ifr);
+	r = ioctl(fd, SIOCGIFHWADDR, &ifr);
 	close(fd);
+	if (r == 0)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	return r == 0;
+}
+
+static bool
+has_eth0(const char *netns)
+{
+	unsigned char mac[6];
+
+	return eth0_mac(netns, mac);
 }
 
 /* Whether ip is an address of ours. */
@@ -398,6 +408,7 @@ test_pods(void **state)
 	struct net_pod_if b = { BR, "pico-bbbbbbbb", G.b, "10.199.0.3/24", GW,
 	    1400 };
 	struct err err;
+	unsigned char mac[6];
 	int lb, la, lg;
 	unsigned mtu;
 	char **v;
@@ -406,6 +417,8 @@ test_pods(void **state)
 	OK(net_pod_attach(nl, &a, E));
 	OK(net_pod_attach(nl, &a, E));	/* replaced */
 	OK(net_pod_attach(nl, &b, E));
+	assert_true(eth0_mac(G.b, mac));	/* 0a:58 + 10.199.0.3 */
+	assert_memory_equal(mac, "\x0a\x58\x0a\xc7\x00\x03", 6);
 	assert_int_equal(net_port_hairpin(nl, a.host_ifname, &err), 1);
 	assert_int_equal(net_port_hairpin(nl, b.host_ifname, &err), 1);
 	assert_int_equal(net_port_hairpin(nl, BR, &err), -ENOENT);
