@@ -197,9 +197,12 @@ reap(pid_t pid, int pidfd)
 static int
 group_teardown(void **state)
 {
+	static const char *const subs[] = {
+		"sb-restart", "sb-destroy", "sb-dead",
+	};
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	char *after, path[300];
 	struct err e;
-	char *after;
 	int r = 0, i;
 
 	if (G.dir[0] != '\0') {
@@ -207,10 +210,16 @@ group_teardown(void **state)
 			print_error("sandbox destroy: %s\n", e.msg);
 			r = -1;
 		}
-		if (G.pause.pidfd >= 0 && G.pause.pid > 0) {
-			reap(G.pause.pid, G.pause.pidfd);
-			close(G.pause.pidfd);
+		/* what a failed test left */
+		for (i = 0; i < (int)ARRAY_SIZE(subs); i++) {
+			snprintf(path, sizeof(path), "%s/%s", G.dir, subs[i]);
+			rt_sandbox_destroy(path, NULL);
 		}
+		if (G.pause.pidfd >= 0 && G.pause.pid > 0)
+			close(G.pause.pidfd);
+		/* every pause and shim: ours (subreaper), killed by now */
+		while (waitpid(-1, NULL, 0) > 0)
+			;
 		after = mountinfo();
 		if (strcmp(after, G.mounts_before) != 0) {
 			print_error("mounts leaked:\n%s\n", after);
