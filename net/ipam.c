@@ -54,7 +54,6 @@ net_cidr_parse(const char *s, uint32_t *addr, int *plen)
 	if (inet_pton(AF_INET, ip, &in) != 1)
 		return -EINVAL;
 	if (slash != NULL) {
-		errno = 0;
 		p = strtol(slash + 1, &end, 10);
 		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
 		    p < 0 || p > 32)

@@ -247,7 +247,7 @@ void net_tls_free(struct net_tls *t);
 int net_socket_netns(const char *netns, int domain, int type,
 	struct err *err);
 
-/* ---- pod network: rtnetlink (nl.c, nl_pod.c) ---- */
+/* ---- pod network: rtnetlink (nl.c, nl_req.c, nl_pod.c) ---- */
 
 /*
  * Links, addresses and routes through one NETLINK_ROUTE socket (libmnl)

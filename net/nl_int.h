@@ -1,6 +1,6 @@
 /*
- * nl_int: what nl.c (the socket, requests, reply parsing) shares with
- * nl_pod.c (bridge and veth wiring) and the netlink fuzz harness.  Not a
+ * nl_int: what nl.c (the socket, reply parsing), nl_req.c (requests) and
+ * nl_pod.c (bridge and veth wiring) share, with the fuzz harness.  Not a
  * public interface: core/ uses net.h.
  */
 #ifndef PICOLET_NL_INT_H
