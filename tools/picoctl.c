@@ -39,14 +39,23 @@ static const struct usage usages[] = {
 static void
 usage(FILE *f, const char *cmd)
 {
+	const char *t, *nl;
 	size_t i;
 
 	if (cmd == NULL)
 		fprintf(f, "picoctl controls picolet, the pod agent of this "
 		    "device.\n\nUsage:\n");
-	for (i = 0; i < ARRAY_SIZE(usages); i++)
-		if (cmd == NULL || strcmp(cmd, usages[i].cmd) == 0)
-			fprintf(f, "%s%s\n", cmd ? "Usage: " : "  ", usages[i].text);
+	for (i = 0; i < ARRAY_SIZE(usages); i++) {
+		if (cmd != NULL && strcmp(cmd, usages[i].cmd) != 0)
+			continue;
+		/* one command form a line, each line indented */
+		for (t = usages[i].text; *t; t = *nl ? nl + 1 : nl) {
+			nl = t + strcspn(t, "\n");
+			fprintf(f, "%s%.*s\n", cmd == NULL ? "  " :
+			    t == usages[i].text ? "Usage: " : "       ",
+			    (int)(nl - t), t);
+		}
+	}
 	if (cmd != NULL)
 		return;
 	fprintf(f, "\nOptions:\n"

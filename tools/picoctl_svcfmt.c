@@ -358,6 +358,7 @@ fmt_svc_describe(const struct json *svc, const struct json *ep,
     const struct json *events, int64_t now, struct buf *b)
 {
 	const struct json *p, *fam = json_path(svc, "spec.ipFamilies");
+	const struct json *sel = json_path(svc, "spec.selector");
 	const char *type = jstr(svc, "spec.type"), *pol;
 
 	buf_printf(b, "Name:\t%s\n", jstr(svc, "metadata.name"));
@@ -366,11 +367,15 @@ fmt_svc_describe(const struct json *svc, const struct json *ep,
 	kv_lines(b, "Annotations", json_path(svc, "metadata.annotations"),
 	    ": ");
 	buf_puts(b, "Selector:\t");
-	fmt_labels(json_path(svc, "spec.selector"), b);
+	fmt_labels(sel, b);
 	buf_printf(b, "\nType:\t%s\n", type);
+	/* the API server's default; headless without selector: dual */
 	pol = jstr(svc, "spec.ipFamilyPolicy");
-	buf_printf(b, "IP Family Policy:\t%s\nIP Families:\t",
-	    pol[0] ? pol : "SingleStack");
+	if (pol[0] == '\0')
+		pol = !strcmp(jstr(svc, "spec.clusterIP"), "None") &&
+		    !(sel && sel->type == JSON_OBJ && sel->n) ?
+		    "RequireDualStack" : "SingleStack";
+	buf_printf(b, "IP Family Policy:\t%s\nIP Families:\t", pol);
 	if (arrlen(fam))
 		join_strs(fam, b);
 	else

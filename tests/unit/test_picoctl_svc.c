@@ -333,7 +333,8 @@ test_describe(void **state)
 	    "  ----     ------            ----               ----     -------\n"
 	    "  Warning  FailedToAllocate  60s (x3 over 60m)  picolet  nodePort "
 	    "30080 taken\n");
-	/* headless, no endpoints object at all */
+	/* headless without selector (dual stack by default), no endpoints
+	 * object at all */
 	describe(svc_headless, NULL, NULL,
 	    "Name:              db\n"
 	    "Namespace:         default\n"
@@ -341,7 +342,7 @@ test_describe(void **state)
 	    "Annotations:       <none>\n"
 	    "Selector:          <none>\n"
 	    "Type:              ClusterIP\n"
-	    "IP Family Policy:  SingleStack\n"
+	    "IP Family Policy:  RequireDualStack\n"
 	    "IP Families:       IPv4\n"
 	    "IP:                None\n"
 	    "IPs:               None\n"
