@@ -256,6 +256,9 @@ pick_rule(struct nb *nb, const char *chain, const struct nft_sv *v)
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	/* a known size picks the plain hash, cheap for the kernel to walk
+	 * when it validates the table at each commit */
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)v->neps);
 	nb_set(nb, NFT_MSG_NEWSET, s);
 	for (i = 0; i < v->neps; i++) {
 		if ((e = nftnl_set_elem_alloc()) == NULL)
