@@ -324,6 +324,37 @@ net_ipam_get(struct net_ipam *m, const char *owner, char ip[16],
 }
 
 int
+net_ipam_reserve(struct net_ipam *m, const char *owner, const char *ip,
+	struct err *err)
+{
+	char have[16];
+	uint32_t a;
+	bool found;
+	size_t i;
+	int plen, r;
+
+	if (net_cidr_parse(ip, &a, &plen) < 0 || plen != 32)
+		return err_setx(err, EINVAL, "%s: not an IPv4 address", ip);
+	if (a < m->lo || a > m->hi)
+		return err_setx(err, EINVAL, "%s is not in %s (or is its "
+		    "network, broadcast or first address)", ip, m->cidr);
+	i = find(m, a, &found);
+	if (found && strcmp(m->a[i].owner, owner) == 0)
+		return 0;
+	if (found)
+		return err_setx(err, EEXIST, "%s is already allocated", ip);
+	if (net_ipam_lookup(m, owner, have) == 0 &&
+	    (r = net_ipam_release(m, owner, err)) < 0)
+		return r;
+	if ((r = claim(m, a, owner, err)) == -EEXIST)
+		return err_setx(err, EEXIST, "%s is already allocated", ip);
+	if (r < 0)
+		return r;
+	insert(m, a, owner);
+	return 0;
+}
+
+int
 net_ipam_release(struct net_ipam *m, const char *owner, struct err *err)
 {
 	char name[16];

@@ -375,6 +375,11 @@ void net_ipam_close(struct net_ipam *ipam);	/* NULL is fine */
  * 10.88.0.0/16 is exhausted". */
 int net_ipam_get(struct net_ipam *ipam, const char *owner, char ip[16],
 	struct err *err);
+/* Give owner exactly ip (a Service's spec.clusterIP), dropping any other
+ * address it held: -EEXIST "10.96.0.10 is already allocated" when another
+ * owner has it, -EINVAL when outside what net_ipam_get hands out. */
+int net_ipam_reserve(struct net_ipam *ipam, const char *owner,
+	const char *ip, struct err *err);
 /* The owner's address without allocating: -ENOENT when none. */
 int net_ipam_lookup(const struct net_ipam *ipam, const char *owner,
 	char ip[16]);

@@ -200,6 +200,37 @@ test_cidr_change(void **state)
 }
 
 static void
+test_reserve(void **state)
+{
+	struct net_ipam *m = open_ipam("10.96.0.0/16");
+	struct err err;
+	char ip[16];
+
+	assert_int_equal(net_ipam_reserve(m, "ns/a", "10.96.0.10", &err), 0);
+	assert_int_equal(net_ipam_reserve(m, "ns/a", "10.96.0.10", &err), 0);
+	assert_int_equal(net_ipam_reserve(m, "ns/b", "10.96.0.10", &err),
+	    -EEXIST);
+	assert_string_equal(err.msg, "10.96.0.10 is already allocated");
+	assert_int_equal(net_ipam_reserve(m, "ns/b", "10.97.0.1", &err),
+	    -EINVAL);
+	assert_int_equal(net_ipam_reserve(m, "ns/b", "10.96.0.1", &err),
+	    -EINVAL);
+	assert_int_equal(net_ipam_reserve(m, "ns/b", "10.96.0.1/24", &err),
+	    -EINVAL);
+	get(m, "ns/b", "10.96.0.2");
+	/* b moves to an explicit address; its old one is freed */
+	assert_int_equal(net_ipam_reserve(m, "ns/b", "10.96.0.3", &err), 0);
+	assert_int_equal(net_ipam_lookup(m, "ns/b", ip), 0);
+	assert_string_equal(ip, "10.96.0.3");
+	get(m, "ns/c", "10.96.0.4");	/* next-fit skips the reserved */
+	net_ipam_close(m);
+	m = open_ipam("10.96.0.0/16");
+	get(m, "ns/a", "10.96.0.10");
+	get(m, "ns/b", "10.96.0.3");
+	net_ipam_close(m);
+}
+
+static void
 test_cidr_parse(void **state)
 {
 	uint32_t a;
@@ -226,6 +257,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_exhaust, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cidr_change, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_reserve, setup, teardown),
 		cmocka_unit_test(test_cidr_parse),
 	};
 
