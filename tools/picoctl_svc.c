@@ -23,8 +23,8 @@ jstr(const struct json *j, const char *path)
 }
 
 struct restype {
-	const char *res;	/* URL segment, and the -o name prefix */
-	const char *kind;
+	const char *res;	/* the URL segment */
+	const char *kind;	/* of one item, as -o json shows it */
 	const char *name;	/* -o name prefix */
 };
 
