@@ -75,6 +75,9 @@ nl_req(struct net_nl *nl, void *buf, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *nlh;
 
+	/* libmnl leaves attribute padding as it finds it: no stack bytes
+	 * go to the kernel. */
+	memset(buf, 0, NL_REQSIZE);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
