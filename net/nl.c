@@ -32,6 +32,7 @@ nl_open(const char *netns, struct net_nl **out, struct err *err)
 	struct net_nl *nl;
 	int fd, one = 1;
 
+	/* Protocol 0 is NETLINK_ROUTE; the socket stays in netns. */
 	fd = net_socket_netns(netns, AF_NETLINK, SOCK_RAW, err);
 	if (fd < 0)
 		return fd;
