@@ -16,7 +16,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 PORT=${PORT:-$(free_port)}
-BOOT_WAIT=${BOOT_WAIT:-240}
+BOOT_WAIT=${BOOT_WAIT:-480}
 
 ssh-keygen -q -t ed25519 -N '' -C picolet-image-test -f "$W/key"
 cat >"$W/hello.yaml" <<'EOF'
@@ -61,8 +61,15 @@ check "cgroup v2 with the memory controller" \
 check "host key made on first boot, kept on /var" \
     rsh 'test -s /var/lib/board/dropbear_ed25519_host_key'
 check "busybox image imported" wait_for 60 'picoctl images | grep -q busybox'
+check "hardware watchdog (i6300esb) fed" rsh 'pidof watchdog >/dev/null'
+rsh 'sleep 2; cat /proc/meminfo' >"$W/meminfo"
+mem_used=$(awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 }
+    END { printf "%.1f", (t - a) / 1024 }' "$W/meminfo")
+mem_free=$(awk '/^MemFree:/ { printf "%.1f", $2 / 1024 }' "$W/meminfo")
+pl_rss=$(rsh 'grep VmRSS /proc/$(pidof picolet)/status' | awk '{ print $2 }')
+echo "   memory, picolet idle: ${mem_used} MiB used (MemTotal - MemAvailable), ${mem_free} MiB free, picolet RSS ${pl_rss} KiB"
 rsh 'cat >/etc/manifests/hello.yaml' <"$W/hello.yaml" >/dev/null
-if pod_running hello 180; then
+if pod_running hello 300; then
 	t_pod=$(elapsed "$BOOT_T0")
 	ok "pod hello Running ${t_pod} s after qemu started"
 else
@@ -72,12 +79,8 @@ fi
 check "picoctl logs hello" wait_for 30 'picoctl logs hello | grep -q "hello from the board"'
 check "malformed manifest on the card reported by picoctl status" \
     wait_for 20 'picoctl status 2>&1 | grep -q broken.yaml'
-rsh 'sleep 3; cat /proc/meminfo' >"$W/meminfo"
-mem_used=$(awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 }
-    END { printf "%.1f", (t - a) / 1024 }' "$W/meminfo")
-mem_free=$(awk '/^MemFree:/ { printf "%.1f", $2 / 1024 }' "$W/meminfo")
-pl_rss=$(rsh 'grep VmRSS /proc/$(pidof picolet)/status' | awk '{ print $2 }')
-echo "   memory: ${mem_used} MiB used (MemTotal - MemAvailable), ${mem_free} MiB free, picolet RSS ${pl_rss} KiB"
+rsh 'cat /proc/meminfo' | awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 }
+    END { printf "   memory, one pod running: %.1f MiB used\n", (t - a) / 1024 }'
 old=$(rsh 'pidof picolet')
 rsh 'kill -9 $(pidof picolet)' >/dev/null
 check "picolet restarted by init after SIGKILL" \
@@ -94,7 +97,7 @@ else
 	bad "SSH not up after reboot"
 	tail -n 30 "$W/console1.log"
 fi
-check "pod hello Running again by itself" pod_running hello 180
+check "pod hello Running again by itself" pod_running hello 300
 check "manifest kept on /var across the reboot" rsh 'test -f /etc/manifests/hello.yaml'
 stop
 
@@ -130,7 +133,7 @@ if wait_ssh "$BOOT_WAIT"; then
 	check "picolet runs with state in RAM" \
 	    wait_for 60 'picoctl get pods >/dev/null && mount | grep -q "tmpfs on /var "'
 	rsh 'cat >/etc/manifests/hello.yaml' <"$W/hello.yaml" >/dev/null
-	check "pod Running without a data partition" pod_running hello 180
+	check "pod Running without a data partition" pod_running hello 300
 	rsh 'cat /run/board/problems' | sed 's/^/   problems: /'
 else
 	bad "SSH did not come up after the link did"
