@@ -129,6 +129,15 @@ case_ignored_files() {
 	wait_for 'pod_gone marker' 10 "marker gone" || return 1
 }
 
+case_move_in_out() {
+	# A file moved in from elsewhere is an add; moved out, a delete.
+	pod_yaml moved "$TRAPPER" >"$T/moved.yaml"
+	mv "$T/moved.yaml" "$T/manifests/moved.yaml"
+	wait_for '[ "$(pod_phase moved)" = Running ]' 10 "moved Running" || return 1
+	mv "$T/manifests/moved.yaml" "$T/moved.yaml"
+	wait_for 'pod_gone moved' 10 "moved gone once its file moved out" || return 1
+}
+
 case_still_up() {
 	alive "$PICOLET_PID" || fail "picolet died" || return 1
 	http_get /healthz >/dev/null || fail "/healthz" || return 1
@@ -142,6 +151,7 @@ run_case "picoctl status" case_status
 run_case "deleting the file removes the pod and all it made" case_delete
 run_case ".yml, .json and multi-document manifests" case_yml_json_multidoc
 run_case "dotfiles, editor temporaries and other names ignored" case_ignored_files
+run_case "file moved into and out of the directory" case_move_in_out
 run_case "picolet still up" case_still_up
 stop_picolet
 assert_eq "$PICOLET_RC" 0 "picolet exit status after SIGTERM" &&
