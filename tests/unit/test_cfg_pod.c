@@ -594,7 +594,7 @@ test_json_and_list(void **state)
 	    "  \"metadata\": {\"name\": \"a\"},\n"
 	    "  \"spec\": {\"containers\": [{\"name\": \"c\", \"image\": "
 	    "\"busybox\", \"ports\": [{\"containerPort\": 80}]}]}},\n"
-	    " {\"apiVersion\": \"v1\", \"kind\": \"Service\", "
+	    " {\"apiVersion\": \"example.com/v1\", \"kind\": \"Gadget\", "
 	    "\"metadata\": {\"name\": \"s\"}}\n]}\n";
 	struct cfg_object *o;
 	size_t n;
@@ -607,7 +607,7 @@ test_json_and_list(void **state)
 	assert_int_equal(o[0].u.pod->containers[0].ports[0].container_port,
 	    80);
 	assert_int_equal(o[1].kind, CFG_KIND_UNKNOWN);
-	assert_string_equal(o[1].kind_name, "Service");
+	assert_string_equal(o[1].kind_name, "Gadget");
 	assert_string_equal(d.d[0].path, "items[1].kind");
 	cfg_objects_free(o, n);
 	expect("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n"
