@@ -1,7 +1,8 @@
 /*
  * nft: picolet's nftables table as one object.  It keeps a copy of the
  * last state the kernel accepted, and each apply sends one batch with the
- * difference (nft_svc.c says what a change costs); the first apply, and
+ * difference (nft_svc.c says what a change costs, nft_rules.c draws the
+ * table); the first apply, and
  * the first after a failure, replaces the table's contents wholesale in
  * one batch (add table, delete table, add table and all), which the
  * kernel commits atomically, so services that were live stay live.
@@ -48,6 +49,13 @@ sv_cmp(const void *a, const void *b)
 }
 
 static int
+svc_key_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct net_nft_svc *)a)->key,
+	    ((const struct net_nft_svc *)b)->key);
+}
+
+static int
 hp_cmp(const void *a, const void *b)
 {
 	const struct net_nft_hostport *x = *(const struct net_nft_hostport *const *)a;
@@ -70,27 +78,45 @@ ep_cmp(const void *a, const void *b)
 	return (int)x->port - (int)y->port;
 }
 
-/* Services sorted by key, each with its ready endpoints sorted. */
+/*
+ * Services sorted by key, each with its ready endpoints sorted, in two
+ * allocations (v[0].eps holds every service's).  Input already in key
+ * order (as a caller that keeps its services sorted passes it) is not
+ * sorted again: a diff of 1000 services is then a walk.
+ */
 static struct nft_sv *
 views(const struct net_nft_state *st, size_t *n)
 {
 	struct nft_sv *v = xcalloc(st->nsvcs + 1, sizeof(*v));
-	size_t i, j;
+	struct nft_ep *all;
+	size_t i, j, tot = 0;
+	bool sorted = true;
 
+	for (i = 0; i < st->nsvcs; i++)
+		tot += st->svcs[i].neps;
+	all = xcalloc(tot + 1, sizeof(*all));
 	for (i = 0; i < st->nsvcs; i++) {
 		const struct net_nft_svc *s = &st->svcs[i];
 
 		v[i].s = s;
-		v[i].eps = xcalloc(s->neps + 1, sizeof(*v[i].eps));
+		v[i].eps = all;
 		for (j = 0; j < s->neps; j++) {
 			if (!s->eps[j].ready)
 				continue;
 			v[i].eps[v[i].neps].ip = s->eps[j].ip;
 			v[i].eps[v[i].neps++].port = s->eps[j].port;
 		}
-		qsort(v[i].eps, v[i].neps, sizeof(*v[i].eps), ep_cmp);
+		all += v[i].neps;
+		if (v[i].neps > 1)
+			qsort(v[i].eps, v[i].neps, sizeof(*v[i].eps), ep_cmp);
+		if (i > 0 && sorted && strcmp(st->svcs[i - 1].key, s->key) > 0)
+			sorted = false;
 	}
-	qsort(v, st->nsvcs, sizeof(*v), sv_cmp);
+	if (st->nsvcs == 0)
+		v[0].eps = all;
+	v[st->nsvcs].eps = v[0].eps;	/* for views_free after the sort */
+	if (!sorted)
+		qsort(v, st->nsvcs, sizeof(*v), sv_cmp);
 	*n = st->nsvcs;
 	return v;
 }
@@ -98,10 +124,8 @@ views(const struct net_nft_state *st, size_t *n)
 static void
 views_free(struct nft_sv *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++)
-		free(v[i].eps);
+	if (v != NULL)
+		free(v[n].eps);
 	free(v);
 }
 
@@ -194,6 +218,102 @@ walk_hps(struct nb *nb, enum nft_phase ph, const struct net_nft_hostport **o,
 	}
 }
 
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+push(uint32_t **v, size_t *n, size_t *cap, uint32_t ip)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*v = xrealloc(*v, *cap * sizeof(**v));
+	}
+	(*v)[(*n)++] = ip;
+}
+
+static void
+sort_unique(uint32_t *v, size_t *n)
+{
+	size_t i, j = 0;
+
+	qsort(v, *n, sizeof(*v), u32_cmp);
+	for (i = 0; i < *n; i++)
+		if (j == 0 || v[j - 1] != v[i])
+			v[j++] = v[i];
+	*n = j;
+}
+
+/* Addresses of a's endpoints that b (NULL: none) lacks, onto v. */
+static void
+ep_minus(const struct nft_sv *a, const struct nft_sv *b, uint32_t **v,
+	size_t *n, size_t *cap)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < a->neps; i++) {
+		while (b != NULL && j < b->neps &&
+		    ep_cmp(&b->eps[j], &a->eps[i]) < 0)
+			j++;
+		if (b == NULL || j == b->neps ||
+		    ep_cmp(&b->eps[j], &a->eps[i]) != 0)
+			push(v, n, cap, a->eps[i].ip);
+	}
+}
+
+static bool
+ip_used(const struct nft_sv *v, size_t nv, uint32_t ip)
+{
+	size_t i, j;
+
+	for (i = 0; i < nv; i++)
+		for (j = 0; j < v[i].neps; j++)
+			if (v[i].eps[j].ip == ip)
+				return true;
+	return false;
+}
+
+/*
+ * The hairpin set's changes: addresses no service uses any more (*del)
+ * and addresses newly used (*add), sorted.  Only the services that
+ * changed are looked at, and each candidate checked against the other
+ * state, so an unchanged table costs a walk and no sorting.
+ */
+static void
+hairpin_diff(const struct nft_sv *o, size_t no, const struct nft_sv *n,
+	size_t nn, uint32_t **del, size_t *ndel, uint32_t **add, size_t *nadd)
+{
+	uint32_t *cd = NULL, *ca = NULL;
+	size_t i = 0, j = 0, k, ncd = 0, nca = 0, capd = 0, capa = 0;
+	int c;
+
+	while (i < no || j < nn) {
+		c = i == no ? 1 : j == nn ? -1 : strcmp(o[i].s->key, n[j].s->key);
+		if (c < 0)
+			ep_minus(&o[i++], NULL, &cd, &ncd, &capd);
+		else if (c > 0)
+			ep_minus(&n[j++], NULL, &ca, &nca, &capa);
+		else {
+			ep_minus(&o[i], &n[j], &cd, &ncd, &capd);
+			ep_minus(&n[j++], &o[i++], &ca, &nca, &capa);
+		}
+	}
+	sort_unique(cd, &ncd);
+	sort_unique(ca, &nca);
+	for (k = 0, *ndel = 0; k < ncd; k++)
+		if (!ip_used(n, nn, cd[k]))
+			cd[(*ndel)++] = cd[k];
+	for (k = 0, *nadd = 0; k < nca; k++)
+		if (!ip_used(o, no, ca[k]))
+			ca[(*nadd)++] = ca[k];
+	*del = cd;
+	*add = ca;
+}
+
 static bool
 same_base(const struct net_nft_state *a, const struct net_nft_state *b)
 {
@@ -211,7 +331,8 @@ net_nft_batch_build(struct net_nft_batch *b, const char *table,
 	static const struct net_nft_state empty;
 	const struct net_nft_hostport **ho, **hn;
 	struct nft_sv *vo, *vn;
-	size_t no, nn;
+	uint32_t *io, *in;
+	size_t no, nn, nio, nin;
 	struct nb nb;
 	int ph, rc;
 
@@ -221,6 +342,7 @@ net_nft_batch_build(struct net_nft_batch *b, const char *table,
 	vn = views(want, &nn);
 	ho = hp_sorted(have ? have : &empty);
 	hn = hp_sorted(want);
+	hairpin_diff(vo, no, vn, nn, &io, &nio, &in, &nin);
 	if ((rc = check(want, vn, hn, err)) < 0)
 		goto out;
 	nb_start(&nb, b, table);
@@ -234,6 +356,7 @@ net_nft_batch_build(struct net_nft_batch *b, const char *table,
 		walk_svcs(&nb, (enum nft_phase)ph, vo, no, vn, nn, want);
 		walk_hps(&nb, (enum nft_phase)ph, ho,
 		    have ? have->nhps : 0, hn, want->nhps);
+		nft_hairpin_phase(&nb, (enum nft_phase)ph, io, nio, in, nin);
 		nb_elems_flush(&nb);
 	}
 	nb_finish(&nb);
@@ -242,6 +365,8 @@ out:
 	views_free(vn, nn);
 	free(ho);
 	free(hn);
+	free(io);
+	free(in);
 	return rc;
 }
 
@@ -291,6 +416,8 @@ have_set(struct net_nft *n, const struct net_nft_state *st)
 			    st->svcs[i].neps * sizeof(*eps));
 		n->svcs[i].eps = eps;
 	}
+	/* kept in key order, so the next diff need not sort it */
+	qsort(n->svcs, st->nsvcs, sizeof(*n->svcs), svc_key_cmp);
 	n->hps = xcalloc(st->nhps + 1, sizeof(*n->hps));
 	if (st->nhps > 0)
 		memcpy(n->hps, st->hps, st->nhps * sizeof(*n->hps));

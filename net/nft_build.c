@@ -33,7 +33,7 @@
 #include "net/nft_int.h"
 
 /* Largest single message: NB_ELEMS_PER_MSG elements with chain names. */
-#define NB_MSGMAX (64 * 1024)
+#define NB_MSGMAX (80 * 1024)
 
 static const char *const map_names[NMAPS] = {
 	[MAP_SVC] = "service-ips",
@@ -42,6 +42,7 @@ static const char *const map_names[NMAPS] = {
 	[MAP_NODEPORT_NOEP] = "no-endpoint-nodeports",
 	[MAP_HP_IP] = "hostport-ips",
 	[MAP_HP_ANY] = "hostport-any",
+	[MAP_HAIRPIN] = "hairpin",
 };
 
 const char *
@@ -198,15 +199,35 @@ list_elem(struct nlmsghdr *nlh)
 	}
 }
 
-/* The elements attached to s (an anonymous set made in this batch). */
 void
-nb_set_elems(struct nb *nb, struct nftnl_set *s)
+nb_elems(struct nb *nb, uint16_t type, struct nftnl_set *s)
 {
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
 	struct nlmsghdr *nlh;
+	int more;
 
-	nlh = msg(nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	list_elem(nlh);
+	if (it == NULL)
+		abort();
+	if (nftnl_set_elems_iter_cur(it) == NULL) {
+		nftnl_set_elems_iter_destroy(it);
+		return;
+	}
+	do {	/* splits where the 16-bit element list would overflow */
+		nlh = msg(nb, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		list_elem(nlh);
+		msg_done(nb, nlh);
+	} while (more > 0);
+	nftnl_set_elems_iter_destroy(it);
+}
+
+void
+nb_set_flush(struct nb *nb, const char *set)
+{
+	struct nlmsghdr *nlh = msg(nb, NFT_MSG_DELSETELEM, 0);
+
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, nb->table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
 	msg_done(nb, nlh);
 }
 
@@ -261,7 +282,7 @@ nb_elem(struct nb *nb, uint16_t type, enum nft_map m, const void *key,
 	if ((e = nftnl_set_elem_alloc()) == NULL)
 		abort();
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
-	if (type == NFT_MSG_NEWSETELEM) {
+	if (type == NFT_MSG_NEWSETELEM && chain != NULL) {
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_GOTO);
 		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
 	}
@@ -445,13 +466,67 @@ r_numgen(struct nftnl_rule *r, uint32_t dreg, uint32_t mod)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_OFFSET, 0);
 }
 
-/* `update @set { key }`: the set's own timeout applies. */
+/* `update @set { key [: data] }`: the set's own timeout applies. */
 void
-r_dynset_update(struct nftnl_rule *r, uint32_t sreg, const char *set)
+r_dynset_update(struct nftnl_rule *r, uint32_t sreg, int sdata,
+	const char *set)
 {
 	struct nftnl_expr *e = expr(r, "dynset");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg);
+	if (sdata >= 0)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA,
+		    (uint32_t)sdata);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
 	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+}
+
+/* ip saddr (off 12) or daddr (16) & mask <op> ip */
+void
+r_match_ip(struct nftnl_rule *r, uint32_t off, uint32_t ip, uint32_t mask,
+	uint32_t op)
+{
+	uint32_t m = htonl(mask), v = htonl(ip & mask), zero = 0;
+
+	r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, 4, NFT_REG32_00);
+	if (mask != 0xffffffffu)
+		r_bitwise(r, NFT_REG32_00, 4, &m, &zero);
+	r_cmp(r, NFT_REG32_00, op, &v, 4);
+}
+
+/* meta l4proto <proto> dnat to ip:port */
+void
+r_dnat_to(struct nftnl_rule *r, uint8_t proto, uint32_t ip, uint16_t port)
+{
+	uint32_t a = htonl(ip);
+	uint16_t p = htons(port);
+
+	r_meta(r, NFT_META_L4PROTO, NFT_REG32_00);
+	r_cmp(r, NFT_REG32_00, NFT_CMP_EQ, &proto, 1);
+	r_imm(r, NFT_REG32_00, &a, 4);
+	r_imm(r, NFT_REG32_01, &p, 2);
+	r_dnat(r, NFT_REG32_00, NFT_REG32_01);
+}
+
+/* Keys of concatenations: each field padded to 4 bytes. */
+void
+k_ipp(uint8_t *k, uint32_t ip, uint8_t proto, uint16_t port)
+{
+	uint32_t a = htonl(ip);
+	uint16_t p = htons(port);
+
+	memset(k, 0, 12);
+	memcpy(k, &a, 4);
+	k[4] = proto;
+	memcpy(k + 8, &p, 2);
+}
+
+void
+k_pp(uint8_t *k, uint8_t proto, uint16_t port)
+{
+	uint16_t p = htons(port);
+
+	memset(k, 0, 8);
+	k[0] = proto;
+	memcpy(k + 4, &p, 2);
 }

@@ -22,11 +22,12 @@ struct nftnl_set;
 /* The named maps of the table. */
 enum nft_map {
 	MAP_SVC,		/* service-ips: ip . proto . port : verdict */
-	MAP_SVC_NOEP,		/* no-endpoint-services */
+	MAP_SVC_NOEP,		/* no-endpoint-services: a plain set */
 	MAP_NODEPORT,		/* service-nodeports: proto . port : verdict */
-	MAP_NODEPORT_NOEP,	/* no-endpoint-nodeports */
+	MAP_NODEPORT_NOEP,	/* no-endpoint-nodeports: a plain set */
 	MAP_HP_IP,		/* hostport-ips: ip . proto . port */
 	MAP_HP_ANY,		/* hostport-any: proto . port */
+	MAP_HAIRPIN,		/* hairpin: ip . ip, one per endpoint address */
 	NMAPS
 };
 
@@ -54,8 +55,12 @@ void nb_chain_flush(struct nb *nb, const char *chain);
 /* Appends r to its chain and frees it. */
 void nb_rule(struct nb *nb, struct nftnl_rule *r);
 void nb_set(struct nb *nb, uint16_t type, struct nftnl_set *s);
-void nb_set_elems(struct nb *nb, struct nftnl_set *s);
-/* An element to add (verdict goto chain) or delete, in one of the maps. */
+/* The elements attached to s, in messages of NB_ELEMS_PER_MSG. */
+void nb_elems(struct nb *nb, uint16_t type, struct nftnl_set *s);
+/* Delete every element of the set. */
+void nb_set_flush(struct nb *nb, const char *set);
+/* An element to add (verdict goto chain; chain NULL: a plain set
+ * element) or delete, in one of the fixed maps. */
 void nb_elem(struct nb *nb, uint16_t type, enum nft_map m, const void *key,
 	uint32_t klen, const char *chain);
 void nb_elems_flush(struct nb *nb);
@@ -82,11 +87,20 @@ void r_reject(struct nftnl_rule *r, uint32_t type, uint8_t code);
 void r_fib_daddr_type(struct nftnl_rule *r, uint32_t dreg);
 void r_ct_state(struct nftnl_rule *r, uint32_t dreg);
 void r_numgen(struct nftnl_rule *r, uint32_t dreg, uint32_t mod);
-void r_dynset_update(struct nftnl_rule *r, uint32_t sreg, const char *set);
+/* sdata < 0: a set; else the data register of a map's element. */
+void r_dynset_update(struct nftnl_rule *r, uint32_t sreg, int sdata,
+	const char *set);
+void r_match_ip(struct nftnl_rule *r, uint32_t off, uint32_t ip,
+	uint32_t mask, uint32_t op);
+void r_dnat_to(struct nftnl_rule *r, uint8_t proto, uint32_t ip,
+	uint16_t port);
+void k_ipp(uint8_t *k, uint32_t ip, uint8_t proto, uint16_t port);
+void k_pp(uint8_t *k, uint8_t proto, uint16_t port);
 
 /* nft's datatype numbers, so `nft list` shows our maps readably. */
 #define NFT_TYPE_VERDICT	1
 #define NFT_TYPE_INTEGER	4
+#define NFT_TYPE_MARK		19	/* a 32-bit integer in host order */
 #define NFT_TYPE_IPADDR		7
 #define NFT_TYPE_INET_PROTO	12
 #define NFT_TYPE_INET_SERVICE	13
@@ -125,7 +139,10 @@ void nft_svc_phase(struct nb *nb, enum nft_phase ph, const struct nft_sv *o,
 	const struct nft_sv *n, const struct net_nft_state *st);
 void nft_hp_phase(struct nb *nb, enum nft_phase ph,
 	const struct net_nft_hostport *o, const struct net_nft_hostport *n);
-/* Same programmed content (what a flush + refill would change). */
+/* Same ready endpoints. */
 bool nft_sv_same(const struct nft_sv *a, const struct nft_sv *b);
+/* The hairpin set: o and n are sorted endpoint addresses. */
+void nft_hairpin_phase(struct nb *nb, enum nft_phase ph, const uint32_t *o,
+	size_t no, const uint32_t *n, size_t nn);
 
 #endif

@@ -1,26 +1,23 @@
 /*
- * nft_rules: the fixed part of picolet's table (maps, base chains, the
- * masquerade and reject chains), in kube-proxy's nftables shape; the
- * per-service part is nft_svc.c's.
+ * nft_rules: the fixed part of picolet's table, in kube-proxy's nftables
+ * shape; the per-service part is nft_svc.c's, hostPorts nft_hp.c's.
  *
  *   nat-prerouting, nat-output (dstnat): jump services; jump hostports
  *   services: ip daddr . l4proto . th dport vmap @service-ips
  *             fib daddr type local, daddr !127/8: l4proto . dport
  *             vmap @service-nodeports
- *   service-<hash>-<key>: saddr not in pods -> mark; [affinity lookups];
- *             numgen random mod N vmap { i : goto endpoint-... }
- *   external-<hash>-<key> (NodePort): mark; goto service-...
- *   endpoint-<hash>-<key>__<ip>/<port>: saddr == ip -> mark (hairpin);
- *             [update @affinity-...]; dnat to ip:port
  *   filter-{input,forward,output}: ct state new -> endpoints-check, which
- *             sends VIPs/NodePorts without ready endpoints to reject-chain
- *   nat-postrouting: jump masquerading (marked; pods leaving not by the
- *             bridge)
+ *             rejects VIPs/NodePorts in the no-endpoint sets (TCP reset,
+ *             else ICMP port unreachable; reject is only valid in these
+ *             hooks, hence filter chains)
+ *   nat-postrouting: jump masquerading: hairpin (saddr . daddr in
+ *             @hairpin), marked packets (from outside the pod network to
+ *             a service, NodePorts), pods leaving not by the bridge
  *   hostports: the same two vmaps, keyed by host ip or any local address
  *
- * reject is only valid
- * in input/forward/output, hence the filter chains; fib with only DADDR
- * is valid in every hook.
+ * fib with only DADDR is valid in every hook.  The no-endpoint and
+ * hairpin sets are plain sets, so that changing them never makes the
+ * kernel revalidate the table (see nft_svc.c).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -42,28 +39,8 @@
 #define R0 NFT_REG32_00
 #define R1 NFT_REG32_01
 #define CH_MARK "mark-for-masquerade"
-#define CH_REJECT "reject-chain"
 
 /* ---- expression sequences ---- */
-
-static void
-match_ip(struct nftnl_rule *r, uint32_t off, uint32_t ip, uint32_t mask,
-	uint32_t op)
-{
-	uint32_t m = htonl(mask), v = htonl(ip & mask), zero = 0;
-
-	r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, 4, R0);
-	if (mask != 0xffffffffu)
-		r_bitwise(r, R0, 4, &m, &zero);
-	r_cmp(r, R0, op, &v, 4);
-}
-
-static void
-match_l4proto(struct nftnl_rule *r, uint8_t proto)
-{
-	r_meta(r, NFT_META_L4PROTO, R0);
-	r_cmp(r, R0, NFT_CMP_EQ, &proto, 1);
-}
 
 /* Into reg, reg+1: l4proto, th dport (each padded to 4 bytes). */
 static void
@@ -81,7 +58,7 @@ match_local(struct nftnl_rule *r)
 
 	r_fib_daddr_type(r, R0);
 	r_cmp(r, R0, NFT_CMP_EQ, &local, 4);
-	match_ip(r, 16, 0x7f000000u, 0xff000000u, NFT_CMP_NEQ);
+	r_match_ip(r, 16, 0x7f000000u, 0xff000000u, NFT_CMP_NEQ);
 }
 
 /* The two vmap rules of services, endpoints-check and hostports. */
@@ -114,8 +91,9 @@ jump_rule(struct nb *nb, const char *chain, int verdict, const char *to)
 
 /* ---- the fixed part ---- */
 
+/* A vmap (or plain set: !vmap) keyed by [ip .] proto . port. */
 static void
-map_add(struct nb *nb, enum nft_map m, bool by_ip)
+map_add(struct nb *nb, enum nft_map m, bool by_ip, bool vmap)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	uint32_t t = NFT_TYPE_INET_PROTO << NFT_TYPE_BITS | NFT_TYPE_INET_SERVICE;
@@ -125,13 +103,62 @@ map_add(struct nb *nb, enum nft_map m, bool by_ip)
 	if (by_ip)
 		t |= NFT_TYPE_IPADDR << 2 * NFT_TYPE_BITS;
 	nftnl_set_set_str(s, NFTNL_SET_NAME, nb_map_name(m));
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, vmap ? NFT_SET_MAP : 0);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, t);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, by_ip ? 12 : 8);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	if (vmap)
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, nb->setid++);
 	nb_set(nb, NFT_MSG_NEWSET, s);
 	nftnl_set_free(s);
+}
+
+static void
+hairpin_add(struct nb *nb)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s == NULL)
+		abort();
+	nftnl_set_set_str(s, NFTNL_SET_NAME, nb_map_name(MAP_HAIRPIN));
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
+	    NFT_TYPE_IPADDR << NFT_TYPE_BITS | NFT_TYPE_IPADDR);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 8);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, nb->setid++);
+	nb_set(nb, NFT_MSG_NEWSET, s);
+	nftnl_set_free(s);
+}
+
+/* VIPs and NodePorts in the no-endpoint sets: TCP reset, else ICMP port
+ * unreachable (reject is only valid in input, forward and output). */
+static void
+reject_rules(struct nb *nb)
+{
+	struct nftnl_rule *r;
+	uint8_t tcp = IPPROTO_TCP;
+	int local, rst;
+
+	for (local = 0; local < 2; local++)
+		for (rst = 1; rst >= 0; rst--) {
+			r = r_new(nb, "endpoints-check");
+			if (local)
+				match_local(r);
+			if (rst) {
+				r_meta(r, NFT_META_L4PROTO, R0);
+				r_cmp(r, R0, NFT_CMP_EQ, &tcp, 1);
+			}
+			if (!local)
+				r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, R0);
+			load_proto_port(r, local ? R0 : R1);
+			r_lookup(r, R0, -1, nb_map_name(local ?
+			    MAP_NODEPORT_NOEP : MAP_SVC_NOEP), 0);
+			if (rst)
+				r_reject(r, NFT_REJECT_TCP_RST, 0);
+			else
+				r_reject(r, NFT_REJECT_ICMP_UNREACH, 3);
+			nb_rule(nb, r);
+		}
 }
 
 static void
@@ -150,6 +177,12 @@ masq_chains(struct nb *nb, const struct net_nft_state *st)
 
 	nb_chain(nb, NFT_MSG_NEWCHAIN, "masquerading", NULL, -1, 0);
 	r = r_new(nb, "masquerading");
+	r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R0);
+	r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, R1);
+	r_lookup(r, R0, -1, nb_map_name(MAP_HAIRPIN), 0);
+	r_masq(r, NF_NAT_RANGE_PROTO_RANDOM_FULLY);
+	nb_rule(nb, r);
+	r = r_new(nb, "masquerading");
 	r_meta(r, NFT_META_MARK, R0);
 	r_bitwise(r, R0, 4, &bit, &zero);
 	r_cmp(r, R0, NFT_CMP_NEQ, &zero, 4);
@@ -158,7 +191,7 @@ masq_chains(struct nb *nb, const struct net_nft_state *st)
 	if (st->pod_mask == 0 || st->bridge == NULL || *st->bridge == '\0')
 		return;
 	r = r_new(nb, "masquerading");
-	match_ip(r, 12, st->pod_net, st->pod_mask, NFT_CMP_EQ);
+	r_match_ip(r, 12, st->pod_net, st->pod_mask, NFT_CMP_EQ);
 	strncpy(ifname, st->bridge, sizeof(ifname) - 1);
 	r_meta(r, NFT_META_OIFNAME, NFT_REG_1);
 	r_cmp(r, NFT_REG_1, NFT_CMP_NEQ, ifname, sizeof(ifname));
@@ -191,29 +224,19 @@ base_chain(struct nb *nb, const char *name, const char *type, int hook,
 void
 nft_base_add(struct nb *nb, const struct net_nft_state *st)
 {
-	struct nftnl_rule *r;
-
-	map_add(nb, MAP_SVC, true);
-	map_add(nb, MAP_SVC_NOEP, true);
-	map_add(nb, MAP_NODEPORT, false);
-	map_add(nb, MAP_NODEPORT_NOEP, false);
-	map_add(nb, MAP_HP_IP, true);
-	map_add(nb, MAP_HP_ANY, false);
+	map_add(nb, MAP_SVC, true, true);
+	map_add(nb, MAP_SVC_NOEP, true, false);
+	map_add(nb, MAP_NODEPORT, false, true);
+	map_add(nb, MAP_NODEPORT_NOEP, false, false);
+	map_add(nb, MAP_HP_IP, true, true);
+	map_add(nb, MAP_HP_ANY, false, true);
+	hairpin_add(nb);
 	masq_chains(nb, st);
-
-	nb_chain(nb, NFT_MSG_NEWCHAIN, CH_REJECT, NULL, -1, 0);
-	r = r_new(nb, CH_REJECT);
-	match_l4proto(r, IPPROTO_TCP);
-	r_reject(r, NFT_REJECT_TCP_RST, 0);
-	nb_rule(nb, r);
-	r = r_new(nb, CH_REJECT);
-	r_reject(r, NFT_REJECT_ICMP_UNREACH, 3);	/* port unreachable */
-	nb_rule(nb, r);
 
 	nb_chain(nb, NFT_MSG_NEWCHAIN, "services", NULL, -1, 0);
 	vmap_rules(nb, "services", MAP_SVC, MAP_NODEPORT);
 	nb_chain(nb, NFT_MSG_NEWCHAIN, "endpoints-check", NULL, -1, 0);
-	vmap_rules(nb, "endpoints-check", MAP_SVC_NOEP, MAP_NODEPORT_NOEP);
+	reject_rules(nb);
 	nb_chain(nb, NFT_MSG_NEWCHAIN, "hostports", NULL, -1, 0);
 	vmap_rules(nb, "hostports", MAP_HP_IP, MAP_HP_ANY);
 

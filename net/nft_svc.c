@@ -1,15 +1,32 @@
 /*
- * nft_svc: the chains, sets and map elements of one service or hostPort,
- * and what a change of it costs, phase by phase (nft_int.h's enum
- * nft_phase): elements that go first, then flushes of chains whose rules
- * change, deletions of chains no longer referenced, sets, new chains and
+ * nft_svc: the chains, maps and elements of one service, and what a
+ * change of it costs, phase by phase (nft_int.h's enum nft_phase):
+ * elements that go first, then flushes of chains whose rules change,
+ * deletions of what is no longer referenced, new sets, chains and
  * refills, new elements last.  The kernel checks references message by
- * message inside the transaction, so this order is what lets one batch
- * replace a service's endpoints while every other service is untouched.
+ * message inside the transaction; this order is what lets one batch
+ * change a service while every other one is untouched.
  *
- * A service whose protocol or affinity changes is deleted and re-added
- * under the same names in the one batch (the kernel looks names up in
- * the next generation, so a deleted chain's name is free at once).
+ * A service is kube-proxy's service chain behind the service-ips vmap,
+ * but the endpoint is picked with `dnat to numgen random mod M map
+ * @endpoints-<svc>`: a data map of M slots, each holding an endpoint's
+ * ip . port, instead of a verdict map of per-endpoint chains.  The
+ * reason is the kernel: any new rule with a verdict, nat or lookup, and
+ * any verdict element, makes it revalidate the whole table at commit,
+ * which costs tens of milliseconds at 1000 services; a change of
+ * endpoints here only rewrites data elements (and plain set elements
+ * for reject and hairpin), so it costs what changed.
+ *
+ * Slots are filled by Maglev's table population (a permutation of the
+ * slots per endpoint from its hash, endpoints taking turns): balanced
+ * within one slot, and a change of one endpoint moves few slots.  M is a
+ * prime at least 8 times the endpoints, from a few tiers, so the rule
+ * only changes when a service crosses a tier.  ClientIP affinity is a
+ * dynamic map client ip -> ip . port with the timeout, looked up first,
+ * refreshed on use, and flushed when an endpoint goes (its entries might
+ * point to it).  A service whose protocol or affinity changes is deleted
+ * and re-added under the same names in the one batch (the kernel looks
+ * names up in the next generation, so a deleted name is free at once).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,19 +38,14 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 
+#include "lib/util.h"
 #include "net/nft_int.h"
 
 #define R0 NFT_REG32_00
 #define R1 NFT_REG32_01
+#define R2 NFT_REG32_02
 #define CH_MARK "mark-for-masquerade"
-#define CH_REJECT "reject-chain"
 #define NAMELEN NFT_NAME_MAXLEN
-
-struct elem {
-	enum nft_map m;
-	uint8_t k[12];
-	uint32_t klen;
-};
 
 static int
 ep_cmp(const void *a, const void *b)
@@ -65,55 +77,66 @@ nft_sv_same(const struct nft_sv *a, const struct nft_sv *b)
 	return true;
 }
 
-static void
-key_ipp(struct elem *e, uint32_t ip, uint8_t proto, uint16_t port)
-{
-	uint32_t a = htonl(ip);
-	uint16_t p = htons(port);
+/* ---- slots ---- */
 
-	memset(e->k, 0, sizeof(e->k));
-	memcpy(e->k, &a, 4);
-	e->k[4] = proto;
-	memcpy(e->k + 8, &p, 2);
-	e->klen = 12;
+static uint32_t
+slots(size_t neps)
+{
+	static const uint32_t tiers[] = { 61, 251, 1021, 4093, 16381 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tiers) - 1; i++)
+		if (tiers[i] >= 8 * neps)
+			break;
+	return tiers[i];
 }
 
-static void
-key_pp(struct elem *e, uint8_t proto, uint16_t port)
+static uint64_t
+ep_hash(const struct nft_ep *e)
 {
-	uint16_t p = htons(port);
+	uint64_t h = ((uint64_t)e->ip << 16 | e->port) ^ 0x9e3779b97f4a7c15ull;
 
-	memset(e->k, 0, sizeof(e->k));
-	e->k[0] = proto;
-	memcpy(e->k + 4, &p, 2);
-	e->klen = 8;
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
 }
 
-/* which 0: the ClusterIP element, 1: the NodePort one.  false: none. */
-static bool
-svc_elem(const struct nft_sv *v, int which, struct elem *e)
+/* Maglev: t[slot] = index into v->eps; NULL when there is no endpoint. */
+static uint32_t *
+populate(const struct nft_sv *v, uint32_t m)
 {
-	const struct net_nft_svc *s = v->s;
+	uint32_t *t, *next, *off, *skip, filled = 0, c;
+	size_t i;
 
-	if (which == 0) {
-		if (s->vip == 0)
-			return false;
-		e->m = v->neps ? MAP_SVC : MAP_SVC_NOEP;
-		key_ipp(e, s->vip, s->proto, s->port);
-	} else {
-		if (s->nodeport == 0)
-			return false;
-		e->m = v->neps ? MAP_NODEPORT : MAP_NODEPORT_NOEP;
-		key_pp(e, s->proto, s->nodeport);
+	if (v == NULL || v->neps == 0)
+		return NULL;
+	t = xmalloc(m * sizeof(*t));
+	memset(t, 0xff, m * sizeof(*t));
+	next = xcalloc(v->neps, sizeof(*next));
+	off = xcalloc(v->neps, sizeof(*off));
+	skip = xcalloc(v->neps, sizeof(*skip));
+	for (i = 0; i < v->neps; i++) {
+		uint64_t h = ep_hash(&v->eps[i]);
+
+		off[i] = (uint32_t)(h % m);
+		skip[i] = (uint32_t)((h >> 32) % (m - 1)) + 1;
 	}
-	return true;
-}
-
-static bool
-elem_eq(const struct elem *a, const struct elem *b)
-{
-	return a->m == b->m && a->klen == b->klen &&
-	    memcmp(a->k, b->k, a->klen) == 0;
+	for (;;) {
+		for (i = 0; i < v->neps; i++) {
+			do
+				c = (uint32_t)((off[i] + (uint64_t)next[i]++ *
+				    skip[i]) % m);
+			while (t[c] != UINT32_MAX);
+			t[c] = (uint32_t)i;
+			if (++filled == m)
+				goto done;
+		}
+	}
+done:
+	free(next);
+	free(off);
+	free(skip);
+	return t;
 }
 
 /* ---- names ---- */
@@ -130,222 +153,189 @@ fnv(const char *a, const char *b)
 	return h;
 }
 
-/* "<prefix>-<HASH>-<key><suffix>", truncated to the kernel's limit. */
+/* "<prefix>-<HASH>-<key>", truncated to the kernel's limit; the hash
+ * (kube-proxy's scheme) keeps truncated names apart. */
 static void
-mkname(char *out, const char *prefix, const char *key, const char *suffix)
+mkname(char *out, const char *prefix, const char *key)
 {
 	int n;
 
-	n = snprintf(out, NAMELEN, "%s-%08X-%s%s", prefix, fnv(key, suffix),
-	    key, suffix);
+	n = snprintf(out, NAMELEN, "%s-%08X-%s", prefix, fnv(prefix, key), key);
 	if (n < 0 || n >= NAMELEN)
 		out[NAMELEN - 1] = '\0';
 }
 
-static void
-ep_name(char *out, const char *prefix, const struct nft_sv *v,
-	const struct nft_ep *e)
-{
-	char sfx[40];
-
-	snprintf(sfx, sizeof(sfx), "__%u.%u.%u.%u/%u", e->ip >> 24,
-	    (e->ip >> 16) & 255, (e->ip >> 8) & 255, e->ip & 255,
-	    (unsigned)e->port);
-	mkname(out, prefix, v->s->key, sfx);
-}
-
-/* ---- rules ---- */
+/* ---- sets and elements ---- */
 
 static void
-match_saddr(struct nftnl_rule *r, uint32_t ip, uint32_t mask, uint32_t op)
+svc_sets(struct nb *nb, uint16_t type, const struct nft_sv *v)
 {
-	uint32_t m = htonl(mask), v = htonl(ip & mask), zero = 0;
-
-	r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R0);
-	if (mask != 0xffffffffu)
-		r_bitwise(r, R0, 4, &m, &zero);
-	r_cmp(r, R0, op, &v, 4);
-}
-
-static void
-dnat_rule(struct nb *nb, const char *chain, uint8_t proto, uint32_t ip,
-	uint16_t port)
-{
-	struct nftnl_rule *r = r_new(nb, chain);
-	uint32_t a = htonl(ip);
-	uint16_t p = htons(port);
-
-	r_meta(r, NFT_META_L4PROTO, R0);
-	r_cmp(r, R0, NFT_CMP_EQ, &proto, 1);
-	r_imm(r, R0, &a, 4);
-	r_imm(r, R1, &p, 2);
-	r_dnat(r, R0, R1);
-	nb_rule(nb, r);
-}
-
-static void
-hairpin_rule(struct nb *nb, const char *chain, uint32_t ip)
-{
-	struct nftnl_rule *r = r_new(nb, chain);
-
-	match_saddr(r, ip, 0xffffffffu, NFT_CMP_EQ);
-	r_verdict(r, NFT_JUMP, CH_MARK);
-	nb_rule(nb, r);
-}
-
-static void
-ep_add(struct nb *nb, const struct nft_sv *v, const struct nft_ep *e)
-{
-	char ch[NAMELEN], set[NAMELEN];
-	struct nftnl_rule *r;
-
-	ep_name(ch, "endpoint", v, e);
-	nb_chain(nb, NFT_MSG_NEWCHAIN, ch, NULL, -1, 0);
-	hairpin_rule(nb, ch, e->ip);
-	if (v->s->affinity_timeout) {
-		ep_name(set, "affinity", v, e);
-		r = r_new(nb, ch);
-		r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R0);
-		r_dynset_update(r, R0, set);
-		nb_rule(nb, r);
-	}
-	dnat_rule(nb, ch, v->s->proto, e->ip, e->port);
-}
-
-static void
-aff_set(struct nb *nb, uint16_t type, const struct nft_sv *v,
-	const struct nft_ep *e)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set *s;
 	char name[NAMELEN];
+	int aff;
 
-	if (s == NULL)
-		abort();
-	ep_name(name, "affinity", v, e);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	if (type == NFT_MSG_NEWSET) {
-		nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
-		    NFT_SET_TIMEOUT | NFT_SET_EVAL);
-		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IPADDR);
-		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
-		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT,
-		    (uint64_t)v->s->affinity_timeout * 1000);
-		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 65536);
-		nftnl_set_set_u32(s, NFTNL_SET_ID, nb->setid++);
-	}
-	nb_set(nb, type, s);
-	nftnl_set_free(s);
-}
-
-/* numgen random mod N vmap { 0 : goto ep0, ... } (an anonymous map) */
-static void
-pick_rule(struct nb *nb, const char *chain, const struct nft_sv *v)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elem *e;
-	struct nftnl_rule *r;
-	char name[NAMELEN];
-	uint32_t i, id = nb->setid++;
-
-	if (s == NULL)
-		abort();
-	nftnl_set_set_str(s, NFTNL_SET_NAME, "__map%d");
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
-	    NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_INTEGER);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	/* a known size picks the plain hash, cheap for the kernel to walk
-	 * when it validates the table at each commit */
-	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)v->neps);
-	nb_set(nb, NFT_MSG_NEWSET, s);
-	for (i = 0; i < v->neps; i++) {
-		if ((e = nftnl_set_elem_alloc()) == NULL)
+	for (aff = 0; aff < 2; aff++) {
+		if (aff && !v->s->affinity_timeout)
+			break;
+		if ((s = nftnl_set_alloc()) == NULL)
 			abort();
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &i, 4);
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_GOTO);
-		ep_name(name, "endpoint", v, &v->eps[i]);
-		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, name);
-		nftnl_set_elem_add(s, e);
+		mkname(name, aff ? "affinity" : "endpoints", v->s->key);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+		if (type == NFT_MSG_NEWSET) {
+			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP |
+			    (aff ? NFT_SET_TIMEOUT | NFT_SET_EVAL : 0));
+			nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
+			    aff ? NFT_TYPE_IPADDR : NFT_TYPE_MARK);
+			nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
+			nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_TYPE_IPADDR
+			    << NFT_TYPE_BITS | NFT_TYPE_INET_SERVICE);
+			nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 8);
+			/* no size on the slots: it would bound a later tier */
+			if (aff) {
+				nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 65536);
+				nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT,
+				    (uint64_t)v->s->affinity_timeout * 1000);
+			}
+			nftnl_set_set_u32(s, NFTNL_SET_ID, nb->setid++);
+		}
+		nb_set(nb, type, s);
+		nftnl_set_free(s);
 	}
-	nb_set_elems(nb, s);
-	nftnl_set_free(s);
-	r = r_new(nb, chain);
-	r_numgen(r, R0, (uint32_t)v->neps);
-	r_lookup(r, R0, NFT_REG_VERDICT, "__map%d", id);
-	nb_rule(nb, r);
 }
 
 static void
-svc_fill(struct nb *nb, const char *chain, const struct nft_sv *v,
-	const struct net_nft_state *st)
+slot_elem(struct nftnl_set *s, uint32_t slot, const struct nft_ep *e,
+	bool data)
 {
-	char name[NAMELEN], set[NAMELEN];
-	struct nftnl_rule *r;
-	size_t i;
+	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+	uint8_t d[8] = { 0 };
+	uint32_t a = htonl(e->ip);
+	uint16_t p = htons(e->port);
 
-	r = r_new(nb, chain);
-	if (st->pod_mask != 0)
-		match_saddr(r, st->pod_net, st->pod_mask, NFT_CMP_NEQ);
-	r_verdict(r, NFT_JUMP, CH_MARK);
-	nb_rule(nb, r);
-	for (i = 0; v->s->affinity_timeout && i < v->neps; i++) {
-		ep_name(set, "affinity", v, &v->eps[i]);
-		ep_name(name, "endpoint", v, &v->eps[i]);
-		r = r_new(nb, chain);
-		r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R0);
-		r_lookup(r, R0, -1, set, 0);
-		r_verdict(r, NFT_GOTO, name);
-		nb_rule(nb, r);
+	if (el == NULL)
+		abort();
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, &slot, 4);
+	if (data) {
+		memcpy(d, &a, 4);
+		memcpy(d + 4, &p, 2);
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, d, 8);
 	}
-	if (v->neps > 0)
-		pick_rule(nb, chain, v);
+	nftnl_set_elem_add(s, el);
 }
 
-/* ---- phases ---- */
+/* The slots of n that differ from o's (del: o's side of them). */
+static void
+slot_elems(struct nb *nb, uint16_t type, const struct nft_sv *o,
+	const struct nft_sv *n)
+{
+	const struct nft_sv *side = type == NFT_MSG_DELSETELEM ? o : n;
+	uint32_t m = slots(n->neps), *to = populate(o, m), *tn = populate(n, m);
+	struct nftnl_set *s = nftnl_set_alloc();
+	char name[NAMELEN];
+	uint32_t i, *ts = side == o ? to : tn;
 
+	if (s == NULL)
+		abort();
+	mkname(name, "endpoints", n->s->key);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, nb->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	for (i = 0; ts != NULL && i < m; i++)
+		if (to == NULL || tn == NULL ||
+		    ep_cmp(&o->eps[to[i]], &n->eps[tn[i]]) != 0)
+			slot_elem(s, i, &side->eps[ts[i]],
+			    type == NFT_MSG_NEWSETELEM);
+	nb_elems(nb, type, s);
+	nftnl_set_free(s);
+	free(to);
+	free(tn);
+}
+
+/* which 0: ClusterIP, 1: NodePort; noep: the reject set's element. */
+static bool
+svc_elem(const struct nft_sv *v, int which, bool noep, uint8_t *k,
+	uint32_t *klen, enum nft_map *m)
+{
+	if (which == 0 && v->s->vip != 0) {
+		k_ipp(k, v->s->vip, v->s->proto, v->s->port);
+		*klen = 12;
+		*m = noep ? MAP_SVC_NOEP : MAP_SVC;
+	} else if (which == 1 && v->s->nodeport != 0) {
+		k_pp(k, v->s->proto, v->s->nodeport);
+		*klen = 8;
+		*m = noep ? MAP_NODEPORT_NOEP : MAP_NODEPORT;
+	} else
+		return false;
+	return !noep || v->neps == 0;
+}
+
+/* The map elements of v that other lacks (or has otherwise). */
 static void
 svc_elems(struct nb *nb, uint16_t type, const struct nft_sv *v,
 	const struct nft_sv *other)
 {
+	uint8_t k[12], ko[12];
+	uint32_t klen, kolen;
+	enum nft_map m, mo;
 	char chain[NAMELEN];
-	struct elem e, f;
-	int w;
+	int w, noep;
 
-	for (w = 0; w < 2; w++) {
-		if (!svc_elem(v, w, &e))
-			continue;
-		if (other != NULL && svc_elem(other, w, &f) && elem_eq(&e, &f))
-			continue;
-		if (e.m == MAP_SVC_NOEP || e.m == MAP_NODEPORT_NOEP)
-			snprintf(chain, sizeof(chain), "%s", CH_REJECT);
-		else
-			mkname(chain, w ? "external" : "service", v->s->key, "");
-		nb_elem(nb, type, e.m, e.k, e.klen, chain);
-	}
+	for (noep = 0; noep < 2; noep++)
+		for (w = 0; w < 2; w++) {
+			if (!svc_elem(v, w, noep, k, &klen, &m))
+				continue;
+			if (other != NULL && svc_elem(other, w, noep, ko, &kolen,
+			    &mo) && kolen == klen && memcmp(k, ko, klen) == 0)
+				continue;
+			mkname(chain, w ? "external" : "service", v->s->key);
+			nb_elem(nb, type, m, k, klen, noep ? NULL : chain);
+		}
 }
 
-static void
-svc_delchains(struct nb *nb, const struct nft_sv *o, const struct nft_sv *n)
-{
-	char name[NAMELEN];
-	size_t i;
+/* ---- rules ---- */
 
-	if (o->s->nodeport && (n == NULL || !n->s->nodeport)) {
-		mkname(name, "external", o->s->key, "");
-		nb_chain(nb, NFT_MSG_DELCHAIN, name, NULL, -1, 0);
+/* The map holds ports: nft (though not the kernel) wants the protocol
+ * matched before, and so `nft list` output loads back with `nft -f`. */
+static void
+match_proto(struct nftnl_rule *r, uint8_t proto)
+{
+	r_meta(r, NFT_META_L4PROTO, R0);
+	r_cmp(r, R0, NFT_CMP_EQ, &proto, 1);
+}
+
+/* [ip saddr . lookup] dnat to numgen random mod M map @endpoints */
+static void
+svc_fill(struct nb *nb, const char *chain, const struct nft_sv *v,
+	const struct net_nft_state *st)
+{
+	char eps[NAMELEN], aff[NAMELEN];
+	struct nftnl_rule *r;
+
+	mkname(eps, "endpoints", v->s->key);
+	mkname(aff, "affinity", v->s->key);
+	r = r_new(nb, chain);
+	if (st->pod_mask != 0)
+		r_match_ip(r, 12, st->pod_net, st->pod_mask, NFT_CMP_NEQ);
+	r_verdict(r, NFT_JUMP, CH_MARK);
+	nb_rule(nb, r);
+	if (v->s->affinity_timeout) {
+		r = r_new(nb, chain);
+		match_proto(r, v->s->proto);
+		r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R2);
+		r_lookup(r, R2, NFT_REG_1, aff, 0);
+		r_dynset_update(r, R2, NFT_REG_1, aff);
+		r_dnat(r, NFT_REG_1, R1);
+		nb_rule(nb, r);
 	}
-	if (n == NULL) {
-		mkname(name, "service", o->s->key, "");
-		nb_chain(nb, NFT_MSG_DELCHAIN, name, NULL, -1, 0);
+	r = r_new(nb, chain);
+	match_proto(r, v->s->proto);
+	r_numgen(r, R0, slots(v->neps));
+	r_lookup(r, R0, NFT_REG_1, eps, 0);
+	if (v->s->affinity_timeout) {
+		r_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R2);
+		r_dynset_update(r, R2, NFT_REG_1, aff);
 	}
-	for (i = 0; i < o->neps; i++) {
-		if (ep_in(n, &o->eps[i]))
-			continue;
-		ep_name(name, "endpoint", o, &o->eps[i]);
-		nb_chain(nb, NFT_MSG_DELCHAIN, name, NULL, -1, 0);
-	}
+	r_dnat(r, NFT_REG_1, R1);
+	nb_rule(nb, r);
 }
 
 static void
@@ -354,18 +344,14 @@ svc_addchains(struct nb *nb, const struct nft_sv *o, const struct nft_sv *n,
 {
 	char svc[NAMELEN], ext[NAMELEN];
 	struct nftnl_rule *r;
-	size_t i;
 
-	for (i = 0; i < n->neps; i++)
-		if (!ep_in(o, &n->eps[i]))
-			ep_add(nb, n, &n->eps[i]);
-	mkname(svc, "service", n->s->key, "");
+	mkname(svc, "service", n->s->key);
 	if (o == NULL)
 		nb_chain(nb, NFT_MSG_NEWCHAIN, svc, NULL, -1, 0);
-	if (o == NULL || !nft_sv_same(o, n))
+	if (o == NULL || slots(o->neps) != slots(n->neps))
 		svc_fill(nb, svc, n, st);
 	if (n->s->nodeport && (o == NULL || !o->s->nodeport)) {
-		mkname(ext, "external", n->s->key, "");
+		mkname(ext, "external", n->s->key);
 		nb_chain(nb, NFT_MSG_NEWCHAIN, ext, NULL, -1, 0);
 		r = r_new(nb, ext);
 		r_verdict(r, NFT_JUMP, CH_MARK);
@@ -376,12 +362,51 @@ svc_addchains(struct nb *nb, const struct nft_sv *o, const struct nft_sv *n,
 	}
 }
 
+static bool
+lost_one(const struct nft_sv *o, const struct nft_sv *n)
+{
+	size_t i;
+
+	for (i = 0; i < o->neps; i++)
+		if (!ep_in(n, &o->eps[i]))
+			return true;
+	return false;
+}
+
+/* Endpoint slots and affinity entries that go. */
+static void
+svc_delslots(struct nb *nb, const struct nft_sv *o, const struct nft_sv *n)
+{
+	char name[NAMELEN];
+
+	if (slots(o->neps) != slots(n->neps) || n->neps == 0) {
+		mkname(name, "endpoints", o->s->key);
+		if (o->neps > 0)
+			nb_set_flush(nb, name);
+	} else if (o->neps > 0)
+		slot_elems(nb, NFT_MSG_DELSETELEM, o, n);
+	if (o->s->affinity_timeout && lost_one(o, n)) {
+		mkname(name, "affinity", o->s->key);
+		nb_set_flush(nb, name);
+	}
+}
+
+static void
+svc_addslots(struct nb *nb, const struct nft_sv *o, const struct nft_sv *n)
+{
+	if (n->neps == 0)
+		return;
+	if (o == NULL || o->neps == 0 || slots(o->neps) != slots(n->neps))
+		slot_elems(nb, NFT_MSG_NEWSETELEM, NULL, n);
+	else
+		slot_elems(nb, NFT_MSG_NEWSETELEM, o, n);
+}
+
 void
 nft_svc_phase(struct nb *nb, enum nft_phase ph, const struct nft_sv *o,
 	const struct nft_sv *n, const struct net_nft_state *st)
 {
 	char name[NAMELEN];
-	size_t i;
 
 	if (o != NULL && n != NULL && (o->s->proto != n->s->proto ||
 	    o->s->affinity_timeout != n->s->affinity_timeout)) {
@@ -393,101 +418,42 @@ nft_svc_phase(struct nb *nb, enum nft_phase ph, const struct nft_sv *o,
 	case PH_DELELEM:
 		if (o != NULL)
 			svc_elems(nb, NFT_MSG_DELSETELEM, o, n);
+		if (o != NULL && n != NULL)
+			svc_delslots(nb, o, n);
 		break;
 	case PH_FLUSH:
-		if (o != NULL && n != NULL && !nft_sv_same(o, n)) {
-			mkname(name, "service", o->s->key, "");
+		if (o != NULL && n != NULL && slots(o->neps) != slots(n->neps)) {
+			mkname(name, "service", o->s->key);
 			nb_chain_flush(nb, name);
 		}
 		break;
 	case PH_DELCHAIN:
-		if (o != NULL)
-			svc_delchains(nb, o, n);
+		if (o != NULL && o->s->nodeport && (n == NULL || !n->s->nodeport)) {
+			mkname(name, "external", o->s->key);
+			nb_chain(nb, NFT_MSG_DELCHAIN, name, NULL, -1, 0);
+		}
+		if (o != NULL && n == NULL) {
+			mkname(name, "service", o->s->key);
+			nb_chain(nb, NFT_MSG_DELCHAIN, name, NULL, -1, 0);
+		}
 		break;
 	case PH_DELSET:
-		for (i = 0; o && o->s->affinity_timeout && i < o->neps; i++)
-			if (!ep_in(n, &o->eps[i]))
-				aff_set(nb, NFT_MSG_DELSET, o, &o->eps[i]);
+		if (o != NULL && n == NULL)
+			svc_sets(nb, NFT_MSG_DELSET, o);
 		break;
 	case PH_ADDSET:
-		for (i = 0; n && n->s->affinity_timeout && i < n->neps; i++)
-			if (!ep_in(o, &n->eps[i]))
-				aff_set(nb, NFT_MSG_NEWSET, n, &n->eps[i]);
+		if (o == NULL && n != NULL)
+			svc_sets(nb, NFT_MSG_NEWSET, n);
 		break;
 	case PH_ADDCHAIN:
 		if (n != NULL)
 			svc_addchains(nb, o, n, st);
 		break;
 	case PH_ADDELEM:
-		if (n != NULL)
+		if (n != NULL) {
 			svc_elems(nb, NFT_MSG_NEWSETELEM, n, o);
-		break;
-	default:
-		break;
-	}
-}
-
-/* ---- hostPorts: hostport-<proto>-<host ip>-<port> ---- */
-
-static void
-hp_name(char *out, const struct net_nft_hostport *h)
-{
-	snprintf(out, NAMELEN, "hostport-%s-%u.%u.%u.%u-%u",
-	    h->proto == IPPROTO_TCP ? "tcp" : h->proto == IPPROTO_UDP ?
-	    "udp" : "proto", h->host_ip >> 24, (h->host_ip >> 16) & 255,
-	    (h->host_ip >> 8) & 255, h->host_ip & 255, (unsigned)h->host_port);
-}
-
-static void
-hp_elem(struct nb *nb, uint16_t type, const struct net_nft_hostport *h)
-{
-	char name[NAMELEN];
-	struct elem e;
-
-	hp_name(name, h);
-	if (h->host_ip != 0) {
-		e.m = MAP_HP_IP;
-		key_ipp(&e, h->host_ip, h->proto, h->host_port);
-	} else {
-		e.m = MAP_HP_ANY;
-		key_pp(&e, h->proto, h->host_port);
-	}
-	nb_elem(nb, type, e.m, e.k, e.klen, name);
-}
-
-void
-nft_hp_phase(struct nb *nb, enum nft_phase ph,
-	const struct net_nft_hostport *o, const struct net_nft_hostport *n)
-{
-	bool changed = o && n && (o->pod_ip != n->pod_ip ||
-	    o->pod_port != n->pod_port);
-	char name[NAMELEN];
-
-	hp_name(name, o ? o : n);
-	switch (ph) {
-	case PH_DELELEM:
-		if (o != NULL && n == NULL)
-			hp_elem(nb, NFT_MSG_DELSETELEM, o);
-		break;
-	case PH_FLUSH:
-		if (changed)
-			nb_chain_flush(nb, name);
-		break;
-	case PH_DELCHAIN:
-		if (o != NULL && n == NULL)
-			nb_chain(nb, NFT_MSG_DELCHAIN, name, NULL, -1, 0);
-		break;
-	case PH_ADDCHAIN:
-		if (o == NULL && n != NULL)
-			nb_chain(nb, NFT_MSG_NEWCHAIN, name, NULL, -1, 0);
-		if ((o == NULL && n != NULL) || changed) {
-			hairpin_rule(nb, name, n->pod_ip);
-			dnat_rule(nb, name, n->proto, n->pod_ip, n->pod_port);
+			svc_addslots(nb, o, n);
 		}
-		break;
-	case PH_ADDELEM:
-		if (o == NULL && n != NULL)
-			hp_elem(nb, NFT_MSG_NEWSETELEM, n);
 		break;
 	default:
 		break;

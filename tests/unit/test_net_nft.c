@@ -219,6 +219,37 @@ elem_chain(const struct parsed *p, const char *map, const void *key,
 	return found;
 }
 
+/* Elements in messages of type on sets whose name contains sub; with
+ * data, how many map to ip (host order, 0: any). */
+static int
+elems(const struct parsed *p, uint16_t type, const char *sub, uint32_t ip)
+{
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	const uint8_t *d;
+	uint32_t len, a;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->o[i].type != type || !strstr(p->o[i].name, sub))
+			continue;
+		it = nftnl_set_elems_iter_create(p->o[i].s);
+		while ((e = nftnl_set_elems_iter_next(it)) != NULL) {
+			if (ip != 0) {
+				d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+				assert_int_equal(len, 8);
+				memcpy(&a, d, 4);
+				if (ntohl(a) != ip)
+					continue;
+			}
+			n++;
+		}
+		nftnl_set_elems_iter_destroy(it);
+	}
+	return n;
+}
+
 static void
 key_ipp(uint8_t *k, uint32_t ip, uint8_t proto, uint16_t port)
 {
@@ -320,7 +351,6 @@ test_full_build(void **state)
 	const struct obj *o;
 	const char *ch;
 	uint8_t k[12];
-	uint32_t id;
 	size_t i;
 	struct parsed p = build(&b, NULL, &st);
 
@@ -342,47 +372,50 @@ test_full_build(void **state)
 	assert_non_null(o);
 	assert_string_equal(nftnl_chain_get_str(o->c, NFTNL_CHAIN_TYPE), "filter");
 	assert_non_null(find(&p, NFT_MSG_NEWRULE, "filter-forward", "ct,bitwise,cmp,immediate"));
-	assert_non_null(find(&p, NFT_MSG_NEWRULE, "reject-chain", "meta,cmp,reject"));
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "endpoints-check", "meta,cmp,payload,meta,payload,lookup,reject"));
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "endpoints-check", "fib,cmp,payload,bitwise,cmp,meta,payload,lookup,reject"));
 	assert_non_null(find(&p, NFT_MSG_NEWRULE, "services", "payload,meta,payload,lookup"));
 	assert_non_null(find(&p, NFT_MSG_NEWRULE, "services", "fib,cmp,payload,bitwise,cmp,meta,payload,lookup"));
 	assert_non_null(find(&p, NFT_MSG_NEWRULE, "masquerading", "payload,bitwise,cmp,meta,cmp,masq"));
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "masquerading", "payload,payload,lookup,masq"));
 
-	/* only ready endpoints have chains */
-	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "endpoint-"), 4);
-	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "default/web/http__10.1.0.2/8080"), 1);
-	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "default/web/http__10.1.0.3/8080"), 1);
-	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "10.1.0.4"), 0);
-	assert_non_null(find(&p, NFT_MSG_NEWRULE, "web/http__10.1.0.2/8080", "meta,cmp,immediate,immediate,nat"));
+	/* one slot map per service; web's 61 slots hold only ready
+	 * endpoints, evenly */
+	assert_int_equal(count(&p, NFT_MSG_NEWSET, "endpoints-"), 3);
+	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "endpoint-"), 0);
+	assert_int_equal(elems(&p, NFT_MSG_NEWSETELEM, "default/web/http", 0), 61);
+	i = (size_t)elems(&p, NFT_MSG_NEWSETELEM, "default/web/http", IP(10, 1, 0, 2));
+	assert_true(i == 30 || i == 31);
+	assert_int_equal(elems(&p, NFT_MSG_NEWSETELEM, "default/web/http", IP(10, 1, 0, 4)), 0);
+	assert_int_equal(elems(&p, NFT_MSG_NEWSETELEM, "default/empty/x", 0), 0);
+	assert_int_equal(elems(&p, NFT_MSG_NEWSETELEM, "hairpin", 0), 2);
 
-	/* numgen random mod 2 over an anonymous map made in this batch */
-	o = find(&p, NFT_MSG_NEWRULE, "service-", "numgen,lookup");
+	/* dnat to numgen random mod 61 map @endpoints-... */
+	o = find(&p, NFT_MSG_NEWRULE, "default/web/http", "numgen,lookup,nat");
 	assert_non_null(o);
-	assert_non_null(strstr(o->name, "default/web/http"));
+	assert_true(strncmp(o->name, "service-", 8) == 0);
 	{
 		struct nftnl_expr_iter *it = nftnl_expr_iter_create(o->r);
-		struct nftnl_expr *e = nftnl_expr_iter_next(it);
+		struct nftnl_expr *e;
 
-		assert_int_equal(nftnl_expr_get_u32(e, NFTNL_EXPR_NG_MODULUS), 2);
+		nftnl_expr_iter_next(it);	/* meta l4proto tcp */
+		nftnl_expr_iter_next(it);
 		e = nftnl_expr_iter_next(it);
-		assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "__map%d");
-		id = nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID);
+		assert_int_equal(nftnl_expr_get_u32(e, NFTNL_EXPR_NG_MODULUS), 61);
+		e = nftnl_expr_iter_next(it);
+		assert_non_null(strstr(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET),
+		    "endpoints-"));
 		nftnl_expr_iter_destroy(it);
 	}
-	for (i = 0, o = NULL; i < p.n; i++)
-		if (p.o[i].type == NFT_MSG_NEWSET && p.o[i].s &&
-		    nftnl_set_get_u32(p.o[i].s, NFTNL_SET_ID) == id)
-			o = &p.o[i];
-	assert_non_null(o);
-	assert_true(nftnl_set_get_u32(o->s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS);
 
-	/* map elements: ready -> service chain, none ready -> reject */
+	/* map elements: VIPs -> service chain; none ready -> the reject set */
 	key_ipp(k, IP(10, 96, 0, 10), IPPROTO_TCP, 80);
 	ch = elem_chain(&p, "service-ips", k, 12);
 	assert_non_null(ch);
 	assert_true(strncmp(ch, "service-", 8) == 0 && strstr(ch, "default/web/http"));
+	assert_int_equal(elems(&p, NFT_MSG_NEWSETELEM, "no-endpoint-services", 0), 1);
 	key_ipp(k, IP(10, 96, 0, 11), IPPROTO_TCP, 80);
-	assert_null(elem_chain(&p, "service-ips", k, 12));
-	assert_string_equal(elem_chain(&p, "no-endpoint-services", k, 12), "reject-chain");
+	assert_non_null(elem_chain(&p, "service-ips", k, 12));
 	memset(k, 0, 8);
 	k[0] = IPPROTO_TCP;
 	k[4] = 30080 >> 8, k[5] = 30080 & 255;
@@ -392,28 +425,28 @@ test_full_build(void **state)
 	k[4] = 8081 >> 8, k[5] = 8081 & 255;
 	assert_string_equal(elem_chain(&p, "hostport-any", k, 8), "hostport-tcp-0.0.0.0-8081");
 
-	/* ClientIP affinity: a timeout set per endpoint, updated and looked up */
-	assert_int_equal(count(&p, NFT_MSG_NEWSET, "affinity-"), 2);
-	o = find(&p, NFT_MSG_NEWSET, "kube/aff/dns__10.1.0.3/5353", NULL);
+	/* ClientIP affinity: a timeout map client -> endpoint, used first */
+	o = find(&p, NFT_MSG_NEWSET, "affinity-", NULL);
 	assert_non_null(o);
+	assert_int_equal(count(&p, NFT_MSG_NEWSET, "affinity-"), 1);
 	assert_int_equal(nftnl_set_get_u64(o->s, NFTNL_SET_TIMEOUT), 60000);
 	assert_int_equal(nftnl_set_get_u32(o->s, NFTNL_SET_FLAGS),
-	    NFT_SET_TIMEOUT | NFT_SET_EVAL);
-	assert_non_null(find(&p, NFT_MSG_NEWRULE, "endpoint-", "payload,dynset"));
-	assert_non_null(find(&p, NFT_MSG_NEWRULE, "kube/aff/dns", "payload,lookup,immediate"));
+	    NFT_SET_MAP | NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "kube/aff/dns", "payload,lookup,dynset,nat"));
+	assert_non_null(find(&p, NFT_MSG_NEWRULE, "kube/aff/dns", "numgen,lookup,payload,dynset,nat"));
 	parsed_free(&p);
 	net_nft_batch_free(&b);
 }
 
-/* Every object named in the batch belongs to key (or is its numgen map). */
+/* Every object named in the batch belongs to key (or is also). */
 static void
-only_touches(const struct parsed *p, const char *key)
+only_touches(const struct parsed *p, const char *key, const char *also)
 {
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
 		if (strstr(p->o[i].name, key) == NULL &&
-		    strcmp(p->o[i].name, "__map%d") != 0)
+		    strcmp(p->o[i].name, also) != 0)
 			fail_msg("message %zu (type %u) touches %s", i,
 			    p->o[i].type, p->o[i].name);
 }
@@ -425,21 +458,23 @@ test_diff_endpoint(void **state)
 	struct net_nft_state st = state1();
 	struct copy old = copy(&st);
 	struct parsed p;
+	int n, i;
 
 	web_eps[1].ip = IP(10, 1, 0, 9);
 	p = build(&b, &old.st, &st);
-	/* flush the service chain, drop one endpoint chain, add one (3
-	 * messages with its 2 rules), refill: mark rule, map, its elements,
-	 * numgen rule */
-	assert_int_equal(p.n, 9);
-	only_touches(&p, "default/web/http");
-	assert_int_equal(count(&p, NFT_MSG_DELRULE, "service-"), 1);
-	assert_int_equal(count(&p, NFT_MSG_DELCHAIN, "__10.1.0.3/8080"), 1);
-	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "__10.1.0.9/8080"), 1);
-	assert_int_equal(count(&p, NFT_MSG_NEWSETELEM, "service-ips"), 0);
-	assert_int_equal(count(&p, NFT_MSG_NEWTABLE, NULL), 0);
-	/* the flush comes before the delete of what it referenced */
-	assert_true(p.o[0].type == NFT_MSG_DELRULE && p.o[1].type == NFT_MSG_DELCHAIN);
+	/* the slots that move (deleted, re-added) and the new hairpin
+	 * address: data elements only, no rule, no chain */
+	assert_int_equal(p.n, 3);
+	only_touches(&p, "default/web/http", "hairpin");
+	n = elems(&p, NFT_MSG_DELSETELEM, "endpoints-", 0);
+	assert_int_equal(n, elems(&p, NFT_MSG_NEWSETELEM, "endpoints-", 0));
+	/* the new endpoint takes the old one's share; Maglev moves a few
+	 * more slots than that, never all */
+	i = elems(&p, NFT_MSG_NEWSETELEM, "endpoints-", IP(10, 1, 0, 9));
+	assert_true(i == 30 || i == 31);
+	assert_true(n >= i && n < 61);
+	assert_int_equal(elems(&p, NFT_MSG_NEWSETELEM, "hairpin", 0), 1);
+	assert_int_equal(count(&p, NFT_MSG_NEWRULE, NULL) + count(&p, NFT_MSG_NEWCHAIN, NULL), 0);
 	parsed_free(&p);
 
 	/* nothing changed (other order): nothing sent */
@@ -478,15 +513,16 @@ test_diff_scale(void **state)
 		e[3 * i + 2] = (struct net_nft_ep){ IP(10, 90, i >> 8, i & 255), 80, true };
 	}
 	p = build(&b, NULL, &st);
-	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, "endpoint-"), 3000);
+	assert_int_equal(count(&p, NFT_MSG_NEWSET, "endpoints-"), 1000);
 	parsed_free(&p);
 	old = copy(&st);
 	e[3 * 500 + 1].ready = false;
 	p = build(&b, &old.st, &st);
-	/* flush, delete one endpoint chain, refill (mark, map, elements,
-	 * numgen): the same cost as with 3 services */
-	assert_int_equal(p.n, 6);
-	only_touches(&p, "ns/svc500/http");
+	/* its slots move to the others, its hairpin address goes: the
+	 * same cost as with 3 services */
+	assert_int_equal(p.n, 3);
+	only_touches(&p, "ns/svc500/http", "hairpin");
+	assert_int_equal(count(&p, NFT_MSG_NEWRULE, NULL), 0);
 	parsed_free(&p);
 	copy_free(&old);
 	free(keys);
@@ -508,16 +544,17 @@ test_diff_remove_and_empty(void **state)
 	st.nsvcs = 2;			/* kube/aff/dns goes */
 	p = build(&b, &old.st, &st);
 	assert_int_equal(count(&p, NFT_MSG_DELSETELEM, "service-ips"), 1);
-	assert_int_equal(count(&p, NFT_MSG_DELSETELEM, "service-nodeports"), 1);
-	key_ipp(k, IP(10, 96, 0, 10), IPPROTO_TCP, 80);
-	assert_string_equal(elem_chain(&p, "no-endpoint-services", k, 12), "reject-chain");
-	assert_int_equal(count(&p, NFT_MSG_NEWSETELEM, "no-endpoint-nodeports"), 1);
-	assert_int_equal(count(&p, NFT_MSG_DELCHAIN, "endpoint-"), 4);
+	assert_int_equal(count(&p, NFT_MSG_DELSETELEM, "service-nodeports"), 0);
+	assert_int_equal(elems(&p, NFT_MSG_NEWSETELEM, "no-endpoint-services", 0), 1);
+	assert_int_equal(elems(&p, NFT_MSG_NEWSETELEM, "no-endpoint-nodeports", 0), 1);
+	assert_int_equal(count(&p, NFT_MSG_DELSETELEM, "endpoints-"), 1);	/* a flush */
+	assert_int_equal(elems(&p, NFT_MSG_DELSETELEM, "endpoints-", 0), 0);
+	assert_int_equal(elems(&p, NFT_MSG_DELSETELEM, "hairpin", 0), 2);
 	assert_int_equal(count(&p, NFT_MSG_DELCHAIN, "service-"), 1);
-	assert_int_equal(count(&p, NFT_MSG_DELSET, "affinity-"), 2);
+	assert_int_equal(count(&p, NFT_MSG_DELSET, "kube/aff/dns"), 2);
 	assert_int_equal(count(&p, NFT_MSG_NEWCHAIN, NULL), 0);
-	assert_int_equal(count(&p, NFT_MSG_NEWRULE, NULL), 1);	/* the mark rule */
-	assert_int_equal(count(&p, NFT_MSG_NEWRULE, "default/empty"), 0);
+	assert_int_equal(count(&p, NFT_MSG_NEWRULE, NULL), 0);
+	(void)k;
 	parsed_free(&p);
 	copy_free(&old);
 	net_nft_batch_free(&b);
@@ -534,7 +571,7 @@ test_diff_hostport_and_base(void **state)
 	hps[0].pod_ip = IP(10, 1, 0, 7);
 	p = build(&b, &old.st, &st);
 	assert_int_equal(p.n, 3);		/* flush, hairpin rule, dnat */
-	only_touches(&p, "hostport-tcp-0.0.0.0-8081");
+	only_touches(&p, "hostport-tcp-0.0.0.0-8081", "");
 	parsed_free(&p);
 	st.pod_mask = 0xff000000;	/* another pod CIDR: a new table */
 	p = build(&b, &old.st, &st);
