@@ -39,10 +39,14 @@ not_ok() { echo "not ok - $*"; FAILED=1; }
 fail() { echo "#   FAIL: $*"; return 1; }
 
 run_case() {
-	local name=$1
+	local name=$1 t0 rc
 	shift
 	note "--- $name"
-	if "$@"; then
+	t0=$(now_ms)
+	"$@"
+	rc=$?
+	note "($(($(now_ms) - t0)) ms)"
+	if [ "$rc" = 0 ]; then
 		ok "$name"
 	else
 		not_ok "$name"
@@ -208,6 +212,10 @@ workload_pid() {
 }
 nspid() {	# PID: the pid as seen inside its own pid namespace
 	awk '/^NSpid:/ { print $NF }' "/proc/$1/status" 2>/dev/null
+}
+# cpu_ticks PID: user+system clock ticks the process has used.
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
 }
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 

@@ -70,14 +70,26 @@ case_logs_survive() {
 	wait_for 'pctl logs ticker | grep -q "^tick"' 10 "ticker logging" || return 1
 	n=$(pctl logs ticker | tail -n 1)
 	n=${n#tick}
+	local s c0 c1 k0 k1 kp
+	s=$(shim_pid ticker)
+	kp=$(shim_pid keep)
 	kill9_picolet
-	# Down for 1 s on purpose: the workload writes meanwhile.
+	c0=$(cpu_ticks "$s")
+	k0=$(cpu_ticks "$kp")
+	# Down for 1 s on purpose: the workload writes meanwhile, and the
+	# orphaned shims must stay (nearly) idle.
 	sleep 1
+	c1=$(cpu_ticks "$s")
+	k1=$(cpu_ticks "$kp")
+	note "shim CPU while picolet was down: ticker $((c1 - c0)), keep $((k1 - k0)) ticks in 1 s"
+	assert_between $((k1 - k0)) 0 2 "CPU ticks of keep's idle shim in 1 s" || return 1
+	assert_between $((c1 - c0)) 0 10 "CPU ticks of ticker's shim in 1 s" || return 1
 	start_picolet || return 1
 	wait_for 'pctl logs ticker | grep -qx "tick$((n + 8))"' 10 "ticker's lines after the restart" || return 1
-	local seq got
-	got=$(pctl logs ticker | grep '^tick' | tr -d tick | tr '\n' ' ')
-	seq=$(seq 1 "$(pctl logs ticker | grep '^tick' | tail -n 1 | tr -d tick)" | tr '\n' ' ')
+	local seq got all
+	all=$(pctl logs ticker | grep '^tick' | tr -d tick)
+	got=$(printf '%s\n' "$all" | tr '\n' ' ')
+	seq=$(seq 1 "$(printf '%s\n' "$all" | tail -n 1)" | tr '\n' ' ')
 	assert_eq "$got" "$seq" "ticks 1..N, none lost or doubled" || return 1
 	assert_eq "$(pod_restarts ticker)" 0 "ticker's restartCount" || return 1
 }
@@ -121,6 +133,29 @@ case_kill9_while_starting() {
 	assert_eq "$n" 4 "pod run dirs" || return 1
 }
 
+case_kill9_while_stopping() {
+	# SIGKILL in the middle of a grace period: after the restart the pod
+	# still goes, with everything it made.
+	local pid uid t0
+	pod_yaml slowstop 'echo up; while :; do sleep 1; done' Always 3 | put_manifest slowstop.yaml
+	wait_for '[ "$(pod_phase slowstop)" = Running ] && [ -n "$(workload_pid slowstop)" ]' 10 \
+	    "slowstop Running" || return 1
+	pid=$(workload_pid slowstop)
+	uid=$(pod_uid slowstop)
+	rm_manifest slowstop.yaml
+	# Let the stop begin (SIGTERM sent, ignored by this PID 1).
+	sleep 0.7
+	alive "$pid" || fail "slowstop died before its grace period ended" || return 1
+	kill9_picolet
+	t0=$(now_ms)
+	start_picolet || return 1
+	wait_for '! alive "$pid" && pod_gone slowstop' 10 "slowstop gone after the restart" || return 1
+	note "slowstop gone $(($(now_ms) - t0)) ms after picolet came back"
+	wait_for '[ ! -e "$T/run/pods/$uid" ] && [ -z "$(mounts_with "$uid")" ] &&
+	    [ -z "$(cgroups_with "$uid")" ]' 10 "slowstop's run dir, mounts, cgroups removed" || return 1
+	[ "$(pod_phase keep)" = Running ] || fail "keep is $(pod_phase keep)" || return 1
+}
+
 case_drain() {
 	local pids p
 	pids="$(workload_pid keep) $(workload_pid dies) $(workload_pid racy) $(workload_pid ticker)"
@@ -146,5 +181,6 @@ run_case "SIGKILL + restart: adopted, missed exit, removed manifest" case_kill9_
 run_case "adopted container's log pipe intact" case_logs_survive
 run_case "SIGTERM leaves containers running; re-adopted" case_sigterm_keeps
 run_case "SIGKILL while a pod starts: one container after restart" case_kill9_while_starting
+run_case "SIGKILL during a grace period: the pod still goes" case_kill9_while_stopping
 run_case "--drain stops every pod on SIGTERM" case_drain
 done_testing
