@@ -18,14 +18,19 @@ fi
 
 for bin in "$@"; do
 	name=$(basename "$bin")
-	out=$(CMOCKA_MESSAGE_OUTPUT=stdout "${vg[@]}" "$bin" 2>&1)
+	# A hung test fails (exit 124) instead of hanging the suite.
+	out=$(CMOCKA_MESSAGE_OUTPUT=stdout timeout -k 5 "${UNIT_TIMEOUT:-300}" \
+	    "${vg[@]}" "$bin" 2>&1)
 	rc=$?
 	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' |
 	    awk '{ s += $1 } END { print s + 0 }')
 	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' |
 	    awk '{ s += $1 } END { print s + 0 }')
 	why=""
-	if [ "$rc" -eq 99 ] && [ ${#vg[@]} -gt 0 ]; then
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		why="timed out after ${UNIT_TIMEOUT:-300}s"
+		f=$((f + 1))
+	elif [ "$rc" -eq 99 ] && [ ${#vg[@]} -gt 0 ]; then
 		why="valgrind reported errors"
 		f=$((f + 1))
 	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
