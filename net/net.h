@@ -396,18 +396,20 @@ int net_ipam_prefix(const struct net_ipam *ipam);
  * "/32" when absent); -EINVAL when malformed. */
 int net_cidr_parse(const char *s, uint32_t *addr, int *plen);
 
-/* ---- nftables: picolet's own table (nft.c, nft_build.c, nft_rules.c) ----
+/* ---- nftables: picolet's own table (nft*.c) ----
  *
  * picolet owns one table (`ip picolet`) and never touches anything else in
  * the ruleset.  Its layout follows kube-proxy's nftables mode: a
- * `services` vmap keyed by ip . proto . port (and `service-nodeports` by
- * proto . port for local addresses) jumping to one chain per service,
- * which picks an endpoint chain with `numgen random mod N`; endpoint
- * chains DNAT.  Services without ready endpoints are rejected (TCP reset,
- * ICMP port unreachable) from filter chains.  hostPorts are DNAT'ed the
- * same way; traffic from the pod network leaving by another interface
- * than the bridge, and traffic marked by the service chains (from outside
- * the pod network, NodePorts, hairpin), is masqueraded.
+ * `service-ips` vmap keyed by ip . proto . port (and `service-nodeports`
+ * by proto . port for local addresses) going to one chain per service,
+ * which picks an endpoint with `numgen random mod M` in a map of slots
+ * holding ip . port and DNATs to it (data, not a verdict map of endpoint
+ * chains: see nft_svc.c for why).  Services without ready endpoints are
+ * rejected (TCP reset, ICMP port unreachable) from filter chains.
+ * hostPorts are DNAT'ed from prerouting and output; traffic from the pod
+ * network leaving by another interface than the bridge, traffic to
+ * services from outside the pod network, NodePorts and hairpin traffic
+ * are masqueraded.  ClientIP affinity: a timeout map client -> endpoint.
  *
  * Every address and port here is in HOST byte order (10.0.0.1 is
  * 0x0a000001).  Only endpoints with ready set are programmed.  The caller
