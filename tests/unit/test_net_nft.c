@@ -581,6 +581,40 @@ test_diff_hostport_and_base(void **state)
 	net_nft_batch_free(&b);
 }
 
+/* 3 -> 9 endpoints crosses a slot tier (61 -> 251): the one service's
+ * rule is replaced and its slots refilled; nothing else. */
+static void
+test_diff_tier(void **state)
+{
+	struct net_nft_batch b = { 0 };
+	struct net_nft_state st = state1();
+	struct copy old = copy(&st);
+	struct net_nft_ep many[9];
+	struct parsed p;
+	const struct obj *o;
+	int i;
+
+	for (i = 0; i < 9; i++)
+		many[i] = (struct net_nft_ep){ IP(10, 1, 1, i + 1), 8080, true };
+	svcs[0].eps = many;
+	svcs[0].neps = 9;
+	p = build(&b, &old.st, &st);
+	only_touches(&p, "default/web/http", "hairpin");
+	assert_int_equal(count(&p, NFT_MSG_DELRULE, "service-"), 1);
+	assert_int_equal(count(&p, NFT_MSG_NEWRULE, "service-"), 2);
+	o = find(&p, NFT_MSG_NEWRULE, "service-", "numgen");
+	assert_non_null(o);
+	assert_int_equal(elems(&p, NFT_MSG_NEWSETELEM, "endpoints-", 0), 251);
+	for (i = 0; i < 9; i++) {
+		int n = elems(&p, NFT_MSG_NEWSETELEM, "endpoints-", many[i].ip);
+
+		assert_true(n == 27 || n == 28);	/* 251 / 9 */
+	}
+	parsed_free(&p);
+	copy_free(&old);
+	net_nft_batch_free(&b);
+}
+
 static void
 test_bad_input(void **state)
 {
@@ -872,6 +906,76 @@ test_root_conntrack(void **state)
 	net_nft_close(n);
 }
 
+/* The pod side of the hairpin test, in a network namespace of its own:
+ * listen on 10.1.0.5:8080, connect to the VIP (which leads back here),
+ * answer, and read the answer back.  Exit 0 on success. */
+static int
+pod_hairpin(int go)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80),
+	    .sin_addr.s_addr = htonl(IP(10, 96, 0, 20)) };
+	struct pollfd p;
+	int l, c, s;
+	char ch = 0;
+
+	if (read(go, &ch, 1) != 1 || system("ip link set lo up && "
+	    "ip addr add 10.1.0.5/24 dev hp1 && ip link set hp1 up && "
+	    "ip route add default via 10.1.0.254") != 0)
+		return 2;
+	l = tcp_listen(IP(10, 1, 0, 5), 8080, SOCK_STREAM);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (connect(c, (struct sockaddr *)&a, sizeof(a)) < 0 &&
+	    errno != EINPROGRESS)
+		return 3;
+	p = (struct pollfd){ l, POLLIN, 0 };
+	if (poll(&p, 1, 3000) != 1 || (s = accept(l, NULL, NULL)) < 0)
+		return 4;
+	if (write(s, "5", 1) != 1)
+		return 5;
+	p = (struct pollfd){ c, POLLIN, 0 };
+	if (poll(&p, 1, 3000) != 1 || read(c, &ch, 1) != 1 || ch != '5')
+		return 6;
+	return 0;
+}
+
+static void
+test_root_hairpin(void **state)
+{
+	struct net_nft_ep ep = { IP(10, 1, 0, 5), 8080, true };
+	struct net_nft_svc svc = { "default/self/http", IP(10, 96, 0, 20), 80,
+	    IPPROTO_TCP, 0, 0, &ep, 1 };
+	struct net_nft_state st = { .pod_net = IP(10, 1, 0, 0),
+	    .pod_mask = 0xffff0000, .bridge = "hp0", .svcs = &svc, .nsvcs = 1 };
+	struct net_nft *n;
+	struct err err = { { 0 } };
+	int go[2], status;
+	pid_t pid;
+
+	if (!in_netns)
+		skip();
+	assert_int_equal(sh("ip link add hp0 type veth peer name hp1 && "
+	    "ip addr add 10.1.0.254/24 dev hp0 && ip link set hp0 up && "
+	    "sysctl -qw net.ipv4.ip_forward=1"), 0);
+	assert_int_equal(pipe(go), 0);
+	if ((pid = fork()) == 0) {
+		close(go[1]);
+		_exit(unshare(CLONE_NEWNET) < 0 ? 1 : pod_hairpin(go[0]));
+	}
+	close(go[0]);
+	usleep(100000);		/* the child unshares */
+	assert_int_equal(sh("ip link set hp1 netns %d", (int)pid), 0);
+	assert_int_equal(net_nft_open(&n, "picolet", &err), 0);
+	if (net_nft_apply(n, &st, &err) < 0)
+		fail_msg("apply: %s", err.msg);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(net_nft_destroy(n, &err), 0);
+	net_nft_close(n);
+}
+
 int
 main(void)
 {
@@ -881,11 +985,13 @@ main(void)
 		cmocka_unit_test(test_diff_scale),
 		cmocka_unit_test(test_diff_remove_and_empty),
 		cmocka_unit_test(test_diff_hostport_and_base),
+		cmocka_unit_test(test_diff_tier),
 		cmocka_unit_test(test_bad_input),
 	};
 	const struct CMUnitTest root[] = {
 		cmocka_unit_test(test_root_services),
 		cmocka_unit_test(test_root_conntrack),
+		cmocka_unit_test(test_root_hairpin),
 	};
 	int rc;
 
