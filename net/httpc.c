@@ -734,6 +734,8 @@ net_httpc_start(struct ev_loop *loop, const struct net_httpc_req *req,
 		goto fail;
 	if (c->state == S_SEND && c->tls != NULL)
 		c->state = S_HANDSHAKE;
+	/* the caller may have worked long since the loop last woke */
+	ev_now_update(loop);
 	c->last = ev_now(loop);
 	c->deadline = c->last + ms / 1e3;
 	c->idle = q->idle_ms / 1e3;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -128,6 +129,7 @@ setup(void **state)
 	port = free_port();
 	snprintf(acc, sizeof(acc), "127.0.0.1:%u", port);
 	if ((server = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		fd = open("/dev/null", O_RDWR);
 		dup2(fd, 0);
 		dup2(fd, 1);
@@ -335,6 +337,7 @@ test_not_tls(void **state)
 		(void)!write(fd, "HTTP/1.1 400 Bad Request\r\n\r\n", 28);
 		_exit(0);
 	}
+	q.timeout_ms = 5000;
 	run(&q, &r);
 	assert_int_equal(r.error, -EPROTO);
 	assert_non_null(strstr(r.msg, "tls handshake"));
