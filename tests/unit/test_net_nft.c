@@ -874,6 +874,45 @@ test_root_services(void **state)
 	net_nft_close(n);
 }
 
+/* A client loop sees no failure while a fresh net_nft (a restarted
+ * picolet) replaces the table again and again. */
+static void
+test_root_no_window(void **state)
+{
+	struct net_nft_state st;
+	struct net_nft *n;
+	struct err err = { { 0 } };
+	int status, replaces = 0;
+	pid_t pid;
+
+	if (!in_netns)
+		skip();
+	st = rstate();
+	assert_int_equal(net_nft_open(&n, "picolet", &err), 0);
+	if (net_nft_apply(n, &st, &err) < 0)
+		fail_msg("apply: %s", err.msg);
+	if ((pid = fork()) == 0) {
+		int i, bad = 0, r;
+
+		for (i = 0; i < 400; i++)
+			if ((r = hit(IP(10, 96, 0, 10), 80)) != 2 && r != 3)
+				bad++;
+		_exit(bad > 0);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		net_nft_close(n);
+		assert_int_equal(net_nft_open(&n, "picolet", &err), 0);
+		if (net_nft_apply(n, &st, &err) < 0)
+			fail_msg("apply: %s", err.msg);
+		replaces++;
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(replaces > 0);
+	assert_int_equal(net_nft_destroy(n, &err), 0);
+	net_nft_close(n);
+}
+
 static void
 test_root_conntrack(void **state)
 {
@@ -990,6 +1029,7 @@ main(void)
 	};
 	const struct CMUnitTest root[] = {
 		cmocka_unit_test(test_root_services),
+		cmocka_unit_test(test_root_no_window),
 		cmocka_unit_test(test_root_conntrack),
 		cmocka_unit_test(test_root_hairpin),
 	};
