@@ -581,6 +581,31 @@ test_diff_hostport_and_base(void **state)
 	net_nft_batch_free(&b);
 }
 
+/* A new VIP moves the element; a NodePort that goes takes its chain. */
+static void
+test_diff_vip_nodeport(void **state)
+{
+	struct net_nft_batch b = { 0 };
+	struct net_nft_state st = state1();
+	struct copy old = copy(&st);
+	struct parsed p;
+	uint8_t k[12];
+
+	svcs[0].vip = IP(10, 96, 1, 1);
+	svcs[0].nodeport = 0;
+	p = build(&b, &old.st, &st);
+	assert_int_equal(elems(&p, NFT_MSG_DELSETELEM, "service-ips", 0), 1);
+	assert_int_equal(elems(&p, NFT_MSG_DELSETELEM, "service-nodeports", 0), 1);
+	key_ipp(k, IP(10, 96, 1, 1), IPPROTO_TCP, 80);
+	assert_non_null(elem_chain(&p, "service-ips", k, 12));
+	assert_int_equal(count(&p, NFT_MSG_DELCHAIN, "external-"), 1);
+	assert_int_equal(count(&p, NFT_MSG_NEWRULE, NULL), 0);
+	assert_int_equal(p.n, 4);
+	parsed_free(&p);
+	copy_free(&old);
+	net_nft_batch_free(&b);
+}
+
 /* 3 -> 9 endpoints crosses a slot tier (61 -> 251): the one service's
  * rule is replaced and its slots refilled; nothing else. */
 static void
@@ -1025,6 +1050,7 @@ main(void)
 		cmocka_unit_test(test_diff_remove_and_empty),
 		cmocka_unit_test(test_diff_hostport_and_base),
 		cmocka_unit_test(test_diff_tier),
+		cmocka_unit_test(test_diff_vip_nodeport),
 		cmocka_unit_test(test_bad_input),
 	};
 	const struct CMUnitTest root[] = {
