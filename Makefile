@@ -59,8 +59,8 @@ endef
 $(foreach m,$(MODULES),$(eval OBJS_$(m) := $(call module_objs,$(m))))
 $(foreach m,$(MODULES),$(eval LIB_$(m) := $(OUT)/lib$(m).a))
 
-# Link order: users before what they use.
-AGENT_LIBS := $(LIB_core) $(LIB_net) $(LIB_runtime) $(LIB_store) \
+# Link order: users before what they use (store's pulls use net).
+AGENT_LIBS := $(LIB_core) $(LIB_runtime) $(LIB_store) $(LIB_net) \
               $(LIB_cfg) $(LIB_lib)
 CTL_SRCS   := $(wildcard tools/picoctl*.c)
 CTL_OBJS   := $(patsubst %.c,$(OUT)/%.o,$(CTL_SRCS))
@@ -128,8 +128,12 @@ fuzz:
 	    $(O)/fuzz/$$n.corpus tests/fuzz/corpus/$$n 2>&1 | tail -n 3 || exit 1; \
 	done
 
+# Pods (start latency, memory, wake-ups), probes, nftables: each prints
+# its figures as ratios against a baseline measured in the same run.
 bench: all
 	@PICOLET_BIN=$(OUT) tests/bench/run.sh
+	@PICOLET_BIN=$(OUT) tests/bench/probes.sh
+	@PICOLET_BIN=$(OUT) tests/bench/nft.sh
 
 # Set-up on a fresh Debian 12 machine (apt-get), then the example.
 deps:
