@@ -497,4 +497,24 @@ void net_nft_close(struct net_nft *n);		/* NULL is fine */
  */
 int net_conntrack_flush_udp(uint32_t ip, uint16_t port, struct err *err);
 
+/* ---- name lookups off the loop (resolve.c) ---- */
+
+#define NET_RESOLVE_TIMEOUT_MS 10000	/* when timeout_ms is 0 */
+
+struct net_resolve;
+/* error 0 and addr numeric ("192.0.2.1", "2001:db8::1"), or -errno
+ * (-ENOENT unknown name, -ETIMEDOUT) with err saying why. */
+typedef void (*net_resolve_done)(int error, const char *addr,
+	const struct err *err, void *arg);
+/*
+ * Look host up in a child process (getaddrinfo), IPv4 first; done is
+ * called once from the loop, never inside this call.  The handle is gone
+ * once done returns.
+ */
+int net_resolve_start(struct ev_loop *loop, const char *host,
+	unsigned timeout_ms, net_resolve_done done, void *arg,
+	struct net_resolve **out, struct err *err);
+/* Kill the lookup; no callback follows.  Not after done. */
+void net_resolve_cancel(struct net_resolve *r);
+
 #endif

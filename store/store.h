@@ -186,4 +186,138 @@ bool store_tag_valid(const char *t);
 /* Map uname's machine to GOARCH (and variant, "" when none). */
 void store_platform(char arch[16], char variant[8]);
 
+/* ---- pulls from registries (registry.c, pull.c, pull_blob.c) ---- */
+
+struct ev_loop;
+
+/* One [registry.HOST] section of picolet.conf. */
+struct store_registry_conf {
+	const char *host;	/* as in refs: "ghcr.io", "localhost:5000" */
+	const char *ca_file;	/* extra PEM bundle, or NULL */
+	bool insecure;		/* plain HTTP (or TLS without verify when
+				 * the host speaks TLS) */
+	const char *mirror;	/* "https://mirror.local:5000", or NULL */
+	const char *auth_file;	/* docker config.json, or NULL */
+};
+
+struct store_pull_opts {
+	const char *ref;		/* normalized by the call */
+	const struct store_registry_conf *regs;
+	size_t nregs;
+	const char *auth_file;		/* node-wide config.json, or NULL */
+	const char *dockerconfigjson;	/* an imagePullSecret's, or NULL */
+	unsigned idle_ms;		/* 0: 30 s without a byte fails */
+	unsigned timeout_ms;		/* per request; 0: 1 hour */
+};
+
+struct store_pull;
+/* error 0 or -errno; msg "" or why ("manifest unknown", "unauthorized:
+ * ...", "no match for platform linux/arm64 in index", "digest mismatch
+ * for blob sha256:..."). */
+typedef void (*store_pull_done)(struct store_pull *p, int error,
+	const char *msg, void *arg);
+
+/*
+ * Pull o->ref into s on loop: manifest (index resolved to this
+ * platform), blobs streamed into tmp/ and verified, then unpacking in a
+ * child process watched by its pidfd, then the ref in index.json.  done
+ * is called once per waiter, from the loop, never inside this call; the
+ * handle is freed after the last callback returns.  Fails at once only
+ * for a bad ref (-EINVAL).
+ */
+int store_pull_start(struct ev_loop *loop, struct store *s,
+	const struct store_pull_opts *o, store_pull_done done, void *arg,
+	struct store_pull **out, struct err *err);
+/* Another waiter on the same pull (core: one handle per ref). */
+void store_pull_wait(struct store_pull *p, store_pull_done done, void *arg);
+/* The normalized ref being pulled. */
+const char *store_pull_ref(const struct store_pull *p);
+/* Bytes of blobs in (resumed and skipped ones counted) and in total (0
+ * until the manifest is known). */
+void store_pull_progress(const struct store_pull *p, int64_t *done,
+	int64_t *total);
+/* Stop: no callback follows, the child (if any) is killed, partial blobs
+ * stay in tmp/ for a later resume by this process. */
+void store_pull_cancel(struct store_pull *p);
+
+/* ---- registry.c: the pure parts, exposed for tests and fuzzing ---- */
+
+#define STORE_REG_MAXREDIR	5
+
+/* "docker.io/library/busybox:1" -> host "docker.io", api host
+ * "registry-1.docker.io", repo "library/busybox", ref "1" (tag or
+ * "sha256:..."). */
+struct store_reg_ref {
+	char host[256], api_host[256];
+	char repo[256];
+	char ref[128];
+	bool by_digest;
+};
+int store_reg_ref_split(const char *norm, struct store_reg_ref *r,
+	struct err *err);
+
+/* "https://h:p/path?q" or "h:p" (then tls as given). */
+struct store_reg_url {
+	bool tls;
+	char host[256];
+	unsigned short port;
+	char path[2048];	/* "/" when none */
+};
+int store_reg_url_parse(const char *url, bool dflt_tls,
+	struct store_reg_url *u, struct err *err);
+
+/* A WWW-Authenticate challenge: Bearer realm=,service=,scope= or Basic. */
+struct store_reg_challenge {
+	char scheme[16];	/* "Bearer", "Basic" */
+	char realm[1024], service[256], scope[512];
+};
+int store_reg_challenge_parse(const char *hdr, struct store_reg_challenge *c);
+
+/* Credentials for host from a docker config.json ("auths"): out gets
+ * "user:pass".  0 found, -ENOENT none, -EINVAL bad file. */
+int store_reg_auth_lookup(const char *json, size_t len, const char *host,
+	char *out, size_t outlen, struct err *err);
+/* Standard base64 (with padding) of n bytes into out; -ENOSPC if small. */
+int store_reg_base64(const void *p, size_t n, char *out, size_t outlen);
+
+/* An image manifest or index, as a registry served it. */
+struct store_reg_desc {
+	char digest[72];
+	char media[128];
+	int64_t size;
+};
+struct store_reg_manifest {
+	bool is_index;
+	char media[128];	/* the media type it was taken as */
+	struct store_reg_desc config;
+	struct store_reg_desc *layers;
+	size_t nlayers;
+};
+/* Parse by its media type (Content-Type, or the body's mediaType). */
+int store_reg_manifest_parse(const char *body, size_t len, const char *ctype,
+	struct store_reg_manifest *m, struct err *err);
+void store_reg_manifest_free(struct store_reg_manifest *m);
+/* Pick linux/arch[/variant] in an index body; the descriptor into d.
+ * -ENOENT "no match for platform linux/arm64 in index". */
+int store_reg_index_pick(const char *body, size_t len, const char *arch,
+	const char *variant, struct store_reg_desc *d, struct err *err);
+
+/* A partial blob of have bytes (want in all): 1 ask for a Range, 0 start
+ * over (nothing kept, or what is kept is not shorter than the blob). */
+int store_reg_resume_from(int64_t have, int64_t want);
+/* Is a response to "Range: bytes=have-" one to append to: 206 with
+ * Content-Range "bytes have-.../total". */
+bool store_reg_range_ok(int status, const char *content_range, int64_t have,
+	int64_t want);
+
+/* The error message a registry's JSON error body gives, or "". */
+void store_reg_error_msg(const char *body, size_t len, char *out,
+	size_t outlen);
+
+/* In a child: unpack the layers of a pulled manifest (blobs in the store
+ * already) that are not unpacked yet, verifying diffids, then put ref in
+ * the index.  Synchronous, slow; never from the loop. */
+int store_pull_commit(struct store *s, const char *ref, const char *digest,
+	const char *media, int64_t size, struct err *err);
+
 #endif

@@ -1,0 +1,451 @@
+/*
+ * pull: an image from a registry (OCI distribution API) into the store,
+ * on the caller's loop.  One request at a time, each on its own
+ * connection (net_httpc): manifest -> (index -> this platform's
+ * manifest) -> config and layer blobs (pull_blob.c) -> an unpacking
+ * child -> index.json.  Host names are looked up by net_resolve (a
+ * child), numeric hosts used as they are.
+ *
+ * Auth as Docker does it: try anonymously; a 401 with a Bearer challenge
+ * sends us to its realm for a token (with basic credentials when we have
+ * some), a Basic challenge makes us resend with them.  A redirect to
+ * another host (blob storage) drops the Authorization header: the
+ * token is the registry's, not the storage's.  localhost and 127/8 are
+ * insecure by default, as in Docker; an insecure registry is tried with
+ * TLS unverified first, then plain HTTP when TLS fails.  A mirror, when
+ * configured, is asked first and dropped on any failure.
+ * HTTPS_PROXY/NO_PROXY are not supported yet.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "store/pull_int.h"
+
+#define ACCEPT	MT_OCI_MANIFEST ", " MT_OCI_INDEX ", " MT_DOCKER_MANIFEST \
+	", " MT_DOCKER_LIST
+
+static void http_done(const struct net_httpc_res *res, void *arg);
+static void fetch_manifest(struct store_pull *p);
+
+void
+pull_release(struct store_pull *p)
+{
+	ev_timer_stop(p->loop, &p->kick);
+	net_httpc_cancel(p->http);
+	p->http = NULL;
+	net_resolve_cancel(p->res);
+	p->res = NULL;
+	pull_blob_cleanup(p);
+	store_reg_manifest_free(&p->man);
+	free(p->token);
+	free(p->w);
+	free(p);
+}
+
+void
+pull_finish(struct store_pull *p, int error, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	size_t i;
+
+	msg[0] = '\0';
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
+	p->finished = true;
+	p->busy++;
+	for (i = 0; i < p->nw && !p->cancelled; i++)
+		p->w[i].done(p, error, msg, p->w[i].arg);
+	pull_release(p);
+}
+
+/* ---- requests ---- */
+
+static void
+send_now(struct store_pull *p)
+{
+	struct net_httpc_req q;
+	struct net_httpc_hdr h[4];
+	char *auth = NULL, b64[1400];
+	bool same = strcmp(p->cur.host, p->base.host) == 0;
+	struct err err;
+	size_t nh = 0;
+
+	if (p->phase == PH_MANIFEST)
+		h[nh++] = (struct net_httpc_hdr){ "Accept", ACCEPT };
+	if (p->cur_auth && p->phase != PH_TOKEN && p->token != NULL)
+		auth = xasprintf("Bearer %s", p->token);
+	else if (p->cur_auth && p->creds[0] != '\0' &&
+	    (p->phase == PH_TOKEN || p->use_basic) &&
+	    store_reg_base64(p->creds, strlen(p->creds), b64,
+	    sizeof(b64)) == 0)
+		auth = xasprintf("Basic %s", b64);
+	if (auth != NULL)
+		h[nh++] = (struct net_httpc_hdr){ "Authorization", auth };
+	if (p->phase == PH_BLOB && p->range[0] != '\0')
+		h[nh++] = (struct net_httpc_hdr){ "Range", p->range };
+	memset(&q, 0, sizeof(q));
+	q.host = p->cur.host;
+	q.addr = p->addr;
+	q.port = p->cur.port;
+	q.path = p->cur.path;
+	q.headers = h;
+	q.nheaders = nh;
+	q.tls = p->cur.tls;
+	q.tls_verify = !(same && p->insecure);
+	q.ca_file = same && p->ca[0] != '\0' ? p->ca : NULL;
+	q.timeout_ms = p->timeout_ms;
+	q.idle_ms = p->idle_ms;
+	q.max_body = p->phase == PH_MANIFEST ? STORE_JSON_MAX : 65536;
+	q.overflow = NET_HTTPC_BODY_FAIL;
+	q.on_data = p->on_data;
+	if (net_httpc_start(p->loop, &q, http_done, p, &p->http, &err) < 0) {
+		p->http = NULL;
+		free(auth);
+		pull_finish(p, -EINVAL, "%s", err.msg);
+		return;
+	}
+	free(auth);
+}
+
+static void
+resolved(int error, const char *addr, const struct err *err, void *arg)
+{
+	struct store_pull *p = arg;
+
+	p->res = NULL;
+	if (error < 0) {
+		pull_finish(p, error, "%s", err->msg);
+		return;
+	}
+	snprintf(p->addr, sizeof(p->addr), "%s", addr);
+	snprintf(p->addr_host, sizeof(p->addr_host), "%s", p->cur.host);
+	send_now(p);
+}
+
+static void
+issue(struct store_pull *p)
+{
+	unsigned char probe[16];
+	struct err err;
+
+	if (strcmp(p->addr_host, p->cur.host) == 0) {
+		send_now(p);
+		return;
+	}
+	if (strcmp(p->cur.host, "localhost") == 0) {
+		resolved(0, "127.0.0.1", NULL, p);
+		return;
+	}
+	if (inet_pton(AF_INET, p->cur.host, probe) == 1 ||
+	    inet_pton(AF_INET6, p->cur.host, probe) == 1) {
+		resolved(0, p->cur.host, NULL, p);
+		return;
+	}
+	if (net_resolve_start(p->loop, p->cur.host, 0, resolved, p, &p->res,
+	    &err) < 0)
+		pull_finish(p, -EIO, "%s", err.msg);
+}
+
+void
+pull_get(struct store_pull *p, const char *path, net_httpc_data on_data)
+{
+	p->cur = p->base;
+	snprintf(p->cur.path, sizeof(p->cur.path), "%s", path);
+	p->cur_auth = true;
+	p->redirs = 0;
+	p->on_data = on_data;
+	issue(p);
+}
+
+static void
+url_escape(char *out, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 4 < len; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("-._~:/", *s) != NULL)
+			out[o++] = *s;
+		else
+			o += (size_t)snprintf(out + o, len - o, "%%%02X",
+			    (unsigned char)*s);
+	}
+	out[o] = '\0';
+}
+
+static int
+ask_token(struct store_pull *p, const struct store_reg_challenge *c)
+{
+	char svc[600], scope[1600], def[400], url[4096];
+	struct store_reg_url u;
+
+	url_escape(svc, sizeof(svc), c->service);
+	snprintf(def, sizeof(def), "repository:%s:pull", p->rr.repo);
+	url_escape(scope, sizeof(scope), c->scope[0] ? c->scope : def);
+	snprintf(url, sizeof(url), "%s%cservice=%s&scope=%s", c->realm,
+	    strchr(c->realm, '?') != NULL ? '&' : '?', svc, scope);
+	if (store_reg_url_parse(url, true, &u, NULL) < 0)
+		return -EINVAL;
+	p->after_token = p->phase;
+	p->phase = PH_TOKEN;
+	p->cur = u;
+	p->cur_auth = p->creds[0] != '\0';
+	p->on_data = NULL;
+	issue(p);
+	return 0;
+}
+
+static int
+on_401(struct store_pull *p, const struct net_httpc_res *res)
+{
+	struct store_reg_challenge c;
+	char hdr[2048];
+
+	if (++p->auth_tries > 2 || net_httpc_header(&res->head,
+	    "WWW-Authenticate", hdr, sizeof(hdr)) < 0 ||
+	    store_reg_challenge_parse(hdr, &c) < 0)
+		return 0;
+	if (strcmp(c.scheme, "Bearer") == 0)
+		return ask_token(p, &c) == 0;
+	if (p->creds[0] == '\0' || p->use_basic)
+		return 0;
+	p->use_basic = true;
+	p->again(p);
+	return 1;
+}
+
+int
+pull_redirect_or_auth(struct store_pull *p, const struct net_httpc_res *res)
+{
+	int st = res->head.status;
+	struct store_reg_url u;
+	char loc[2048];
+
+	if (res->error < 0)
+		return 0;
+	if (st == 401 && p->phase != PH_TOKEN && p->cur_auth)
+		return on_401(p, res);
+	if (st != 301 && st != 302 && st != 303 && st != 307 && st != 308)
+		return 0;
+	if (net_httpc_header(&res->head, "Location", loc, sizeof(loc)) < 0) {
+		pull_finish(p, -EPROTO, "redirect (%d) without a usable "
+		    "Location", st);
+		return 1;
+	}
+	if (++p->redirs > STORE_REG_MAXREDIR) {
+		pull_finish(p, -ELOOP, "more than %d redirects",
+		    STORE_REG_MAXREDIR);
+		return 1;
+	}
+	if (loc[0] == '/') {
+		u = p->cur;
+		snprintf(u.path, sizeof(u.path), "%s", loc);
+	} else if (store_reg_url_parse(loc, p->cur.tls, &u, NULL) < 0) {
+		pull_finish(p, -EPROTO, "redirect to a bad URL");
+		return 1;
+	}
+	if (strcmp(u.host, p->cur.host) != 0 || u.port != p->cur.port)
+		p->cur_auth = false;
+	p->cur = u;
+	issue(p);
+	return 1;
+}
+
+/* A failure: the registry's own words when it gave some. */
+void
+pull_fail_status(struct store_pull *p, const struct net_httpc_res *res,
+    const char *what)
+{
+	int st = res->head.status;
+	char m[400];
+
+	store_reg_error_msg(res->body, res->body_len, m, sizeof(m));
+	if (st == 401 || st == 403)
+		pull_finish(p, -EACCES, "unauthorized: %s", m[0] ? m :
+		    "authentication required");
+	else if (st == 404)
+		pull_finish(p, -ENOENT, "%s unknown%s%s", what, m[0] ? ": " :
+		    "", m);
+	else if (st == 429)
+		pull_finish(p, -EAGAIN, "too many requests%s%s",
+		    m[0] ? ": " : "", m);
+	else
+		pull_finish(p, -EPROTO, "%s: registry answered %d%s%s", what,
+		    st, m[0] ? ": " : "", m);
+}
+
+static void
+token_response(struct store_pull *p, const struct net_httpc_res *res)
+{
+	const char *t;
+	struct json *j = NULL;
+
+	if (res->error < 0) {
+		pull_finish(p, res->error, "token server: %s", res->err.msg);
+		return;
+	}
+	if (res->head.status != 200 ||
+	    json_parse(res->body, res->body_len, &j, NULL) < 0 ||
+	    ((t = json_get_str(j, "token")) == NULL &&
+	    (t = json_get_str(j, "access_token")) == NULL) ||
+	    strlen(t) >= PULL_TOKEN_MAX || strpbrk(t, "\r\n") != NULL) {
+		json_free(j);
+		if (res->head.status == 200)
+			pull_finish(p, -EPROTO, "token server: no token");
+		else
+			pull_fail_status(p, res, "token");
+		return;
+	}
+	free(p->token);
+	p->token = xstrdup(t);
+	json_free(j);
+	p->phase = p->after_token;
+	p->again(p);
+}
+
+/* Verified manifest bytes into blobs/ (content-addressed: no clash). */
+static int
+save_manifest(struct store_pull *p, const char *body, size_t len,
+    const char *digest, struct err *err)
+{
+	char *tmp = xasprintf("%s/%s", p->partdir, digest + 7);
+	char *to = blob_path(p->s, digest);
+	int r;
+
+	r = store_write_atomic(tmp, body, len, 0644, err);
+	if (r == 0 && rename(tmp, to) < 0)
+		r = err_set(err, errno, "rename %s", to);
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	free(to);
+	return r;
+}
+
+static void
+manifest_ok(struct store_pull *p, const struct net_httpc_res *res)
+{
+	char dg[72], ct[128], arch[16], variant[8];
+	struct store_reg_desc d;
+	struct err err;
+
+	store_sha_buf(res->body, res->body_len, dg);
+	if (p->want_digest[0] != '\0' && strcmp(dg, p->want_digest) != 0) {
+		pull_finish(p, -EBADMSG, "digest mismatch for manifest %s "
+		    "(content is %s)", p->want_digest, dg);
+		return;
+	}
+	if (net_httpc_header(&res->head, "Content-Type", ct, sizeof(ct)) < 0)
+		ct[0] = '\0';
+	ct[strcspn(ct, "; ")] = '\0';
+	store_reg_manifest_free(&p->man);
+	if (store_reg_manifest_parse(res->body, res->body_len, ct, &p->man,
+	    &err) < 0) {
+		pull_finish(p, -EINVAL, "%s", err.msg);
+		return;
+	}
+	if (p->man.is_index) {
+		store_platform(arch, variant);
+		if (p->want_digest[0] != '\0' && !p->rr.by_digest) {
+			pull_finish(p, -EINVAL, "index inside an index");
+			return;
+		}
+		if (store_reg_index_pick(res->body, res->body_len, arch,
+		    variant, &d, &err) < 0) {
+			pull_finish(p, -ENOENT, "%s", err.msg);
+			return;
+		}
+		memcpy(p->want_digest, d.digest, sizeof(d.digest));
+		p->rr.by_digest = false;	/* no second index */
+		fetch_manifest(p);
+		return;
+	}
+	if (save_manifest(p, res->body, res->body_len, dg, &err) < 0) {
+		pull_finish(p, -EIO, "%s", err.msg);
+		return;
+	}
+	memcpy(p->man_digest, dg, sizeof(dg));
+	snprintf(p->man_media, sizeof(p->man_media), "%s", p->man.media);
+	p->man_size = (int64_t)res->body_len;
+	pull_blobs_start(p);
+}
+
+static void
+manifest_response(struct store_pull *p, const struct net_httpc_res *res)
+{
+	if (p->from_mirror && (res->error < 0 || res->head.status != 200)) {
+		/* the mirror lacks it or is down: the registry itself */
+		p->from_mirror = false;
+		p->auth_tries = 0;
+		free(p->token);
+		p->token = NULL;
+		(void)store_reg_url_parse(p->rr.api_host, !p->insecure,
+		    &p->base, NULL);
+		fetch_manifest(p);
+		return;
+	}
+	if (res->error < 0 && p->insecure && p->base.tls && !p->tried_plain &&
+	    res->error == -EPROTO) {
+		p->tried_plain = true;	/* insecure: speaks plain HTTP? */
+		p->base.tls = false;
+		fetch_manifest(p);
+		return;
+	}
+	if (res->error < 0)
+		pull_finish(p, res->error, "%s", res->err.msg);
+	else if (res->head.status != 200)
+		pull_fail_status(p, res, "manifest");
+	else
+		manifest_ok(p, res);
+}
+
+static void
+http_done(const struct net_httpc_res *res, void *arg)
+{
+	struct store_pull *p = arg;
+
+	p->http = NULL;
+	if (pull_redirect_or_auth(p, res))
+		return;
+	switch (p->phase) {
+	case PH_MANIFEST:
+		manifest_response(p, res);
+		break;
+	case PH_TOKEN:
+		token_response(p, res);
+		break;
+	case PH_BLOB:
+		pull_blob_response(p, res);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+fetch_manifest(struct store_pull *p)
+{
+	char path[700];
+
+	p->phase = PH_MANIFEST;
+	p->again = fetch_manifest;
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", p->rr.repo,
+	    p->want_digest[0] ? p->want_digest : p->rr.ref);
+	pull_get(p, path, NULL);
+}
+
+void
+pull_begin(struct store_pull *p)
+{
+	fetch_manifest(p);
+}

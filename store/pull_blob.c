@@ -1,0 +1,352 @@
+/*
+ * pull_blob: the config and layer blobs of a pull, one after the other,
+ * then the unpacking child.  A blob streams into tmp/<pid>-partial/
+ * <hex>.part with its sha256 computed as it arrives and its size held to
+ * the descriptor's (an endless body is cut there, a silent one by the
+ * idle timeout); only a verified blob is renamed into blobs/, so a
+ * mismatch leaves nothing.  A blob already in the store, or a layer
+ * whose diffid is unpacked already, is not fetched.
+ *
+ * Resume: a transfer cut short is retried at once with "Range: bytes=N-"
+ * over what is kept; the bytes kept are hashed again first (on the loop,
+ * bounded by the blob's size; a Pi hashes ~100 MB/s).  A 200 instead of a
+ * 206 means the server ignores ranges: start over; a 206 for another
+ * range or a 416: start over without asking again.  The partial dir is
+ * named after our pid, so the store clears it once we are gone.
+ *
+ * Unpacking is slow and happens off the loop: a forked child runs
+ * store_pull_commit() and writes "<ret> <message>" into a pipe; the loop
+ * watches the child's pidfd (the pipe's EOF on kernels without one).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "store/pull_int.h"
+
+static void fetch_blob(struct store_pull *p);
+static void next_blob(struct store_pull *p);
+
+static const struct store_reg_desc *
+cur_desc(const struct store_pull *p)
+{
+	return p->bi == 0 ? &p->man.config : &p->man.layers[p->bi - 1];
+}
+
+static void
+close_part(struct store_pull *p)
+{
+	if (p->fd >= 0) {
+		close(p->fd);
+		store_sha_free(&p->sha);
+	}
+	p->fd = -1;
+	free(p->part);
+	p->part = NULL;
+}
+
+void
+pull_blob_cleanup(struct store_pull *p)
+{
+	close_part(p);
+	if (p->pid > 0) {
+		ev_io_stop(p->loop, &p->cio);
+		(void)kill(p->pid, SIGKILL);
+		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		p->pid = -1;
+	}
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	if (p->pipefd >= 0)
+		close(p->pipefd);
+	p->pidfd = p->pipefd = -1;
+}
+
+/* Is layer i unpacked already (its diffid from the config, in store)? */
+static bool
+layer_present(struct store_pull *p, size_t i)
+{
+	const struct json *id;
+	struct json *cfg;
+	char *path;
+	bool yes = false;
+
+	if (blob_json(p->s, p->man.config.digest, &cfg, NULL) < 0)
+		return false;
+	id = json_at(json_path(cfg, "rootfs.diff_ids"), i);
+	if (id != NULL && id->type == JSON_STR && store_digest_valid(id->s)) {
+		path = layer_path(p->s, id->s);
+		yes = access(path, F_OK) == 0;
+		free(path);
+	}
+	json_free(cfg);
+	return yes;
+}
+
+void
+pull_blobs_start(struct store_pull *p)
+{
+	size_t i;
+
+	p->total_bytes = p->man.config.size;
+	for (i = 0; i < p->man.nlayers; i++)
+		p->total_bytes += p->man.layers[i].size;
+	p->done_bytes = 0;
+	p->bi = 0;
+	next_blob(p);
+}
+
+/* Hash what a partial file holds, to go on from there. */
+static int
+rehash(struct store_pull *p)
+{
+	char buf[65536];
+	ssize_t n;
+	int64_t got = 0;
+
+	while ((n = pread(p->fd, buf, sizeof(buf), got)) > 0) {
+		store_sha_update(&p->sha, buf, (size_t)n);
+		got += n;
+	}
+	return n < 0 || got != p->have ? -EIO : 0;
+}
+
+static int
+on_data(const struct net_httpc_res *res, const void *data, size_t len,
+    void *arg)
+{
+	struct store_pull *p = arg;
+	const struct store_reg_desc *d = cur_desc(p);
+	char cr[96];
+
+	if (p->have == p->base_have && p->ranged) {
+		if (res->head.status == 200) {	/* ranges ignored */
+			if (ftruncate(p->fd, 0) < 0)
+				return -errno;
+			store_sha_free(&p->sha);
+			store_sha_init(&p->sha);
+			p->have = p->base_have = 0;
+			p->ranged = false;
+		} else if (net_httpc_header(&res->head, "Content-Range", cr,
+		    sizeof(cr)) < 0 || !store_reg_range_ok(res->head.status,
+		    cr, p->have, d->size)) {
+			p->range_bad = true;
+			return -EPROTO;
+		}
+	} else if (!p->ranged && res->head.status != 200) {
+		p->range_bad = true;
+		return -EPROTO;
+	}
+	if (p->have + (int64_t)len > d->size) {
+		p->too_big = true;
+		return -EFBIG;
+	}
+	if (pwrite(p->fd, data, len, p->have) != (ssize_t)len)
+		return errno ? -errno : -EIO;
+	store_sha_update(&p->sha, data, len);
+	p->have += (int64_t)len;
+	p->done_bytes = p->base_done + p->have;
+	return 0;
+}
+
+static void
+fetch_blob(struct store_pull *p)
+{
+	const struct store_reg_desc *d = cur_desc(p);
+	char path[700];
+	struct stat st;
+
+	close_part(p);
+	p->phase = PH_BLOB;
+	p->again = fetch_blob;
+	p->part = xasprintf("%s/%s.part", p->partdir, d->digest + 7);
+	p->fd = open(p->part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (p->fd < 0 || fstat(p->fd, &st) < 0) {
+		pull_finish(p, -errno, "open %s: %s", p->part,
+		    strerror(errno));
+		return;
+	}
+	store_sha_init(&p->sha);
+	p->have = st.st_size;
+	p->ranged = !p->no_range && store_reg_resume_from(p->have, d->size);
+	if (p->ranged && rehash(p) < 0)
+		p->ranged = false;
+	if (!p->ranged) {
+		store_sha_free(&p->sha);
+		store_sha_init(&p->sha);
+		p->have = 0;
+		if (ftruncate(p->fd, 0) < 0) {
+			pull_finish(p, -errno, "truncate %s", p->part);
+			return;
+		}
+		p->range[0] = '\0';
+	} else
+		snprintf(p->range, sizeof(p->range), "bytes=%lld-",
+		    (long long)p->have);
+	p->base_have = p->have;
+	p->range_bad = p->too_big = false;
+	p->done_bytes = p->base_done + p->have;
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", p->rr.repo,
+	    d->digest);
+	pull_get(p, path, on_data);
+}
+
+/* Verified: into blobs/, then the next one. */
+static void
+blob_done(struct store_pull *p, const struct store_reg_desc *d)
+{
+	char got[72], *to;
+
+	store_sha_final(&p->sha, got);
+	if (strcmp(got, d->digest) != 0) {
+		unlink(p->part);
+		pull_finish(p, -EBADMSG, "digest mismatch for blob %s "
+		    "(content is %s)", d->digest, got);
+		return;
+	}
+	to = blob_path(p->s, d->digest);
+	if (fdatasync(p->fd) < 0 || rename(p->part, to) < 0) {
+		pull_finish(p, -errno, "rename %s: %s", to, strerror(errno));
+		free(to);
+		return;
+	}
+	free(to);
+	close_part(p);
+	p->done_bytes = p->base_done + d->size;
+	p->bi++;
+	next_blob(p);
+}
+
+void
+pull_blob_response(struct store_pull *p, const struct net_httpc_res *res)
+{
+	const struct store_reg_desc *d = cur_desc(p);
+	int st = res->head.status;
+
+	if (p->range_bad || (p->ranged && st == 416)) {
+		p->no_range = true;	/* start over, and do not ask again */
+		fetch_blob(p);
+		return;
+	}
+	if (p->too_big) {
+		unlink(p->part);
+		pull_finish(p, -EBADMSG, "blob %s: larger than the %lld bytes "
+		    "its descriptor says", d->digest, (long long)d->size);
+		return;
+	}
+	if (res->error == 0 && st / 100 != 2) {
+		pull_fail_status(p, res, d->digest);
+		return;
+	}
+	if (res->error < 0 || p->have < d->size) {
+		if (p->retries++ < PULL_RETRIES && res->error != -EKEYREJECTED) {
+			fetch_blob(p);		/* resumes with a Range */
+			return;
+		}
+		pull_finish(p, res->error < 0 ? res->error : -EPROTO,
+		    "blob %s: %s (%lld of %lld bytes)", d->digest,
+		    res->error < 0 ? res->err.msg : "transfer cut short",
+		    (long long)p->have, (long long)d->size);
+		return;
+	}
+	blob_done(p, d);
+}
+
+static void
+child_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct store_pull *p = container_of(w, struct store_pull, cio);
+	char msg[700], *sp;
+	ssize_t n;
+	size_t len = 0;
+	int r;
+
+	/* the child writes its one message just before it exits */
+	ev_io_stop(loop, w);
+	while (len + 1 < sizeof(msg) && (n = read(p->pipefd, msg + len,
+	    sizeof(msg) - 1 - len)) > 0)
+		len += (size_t)n;
+	msg[len] = '\0';
+	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	p->pid = -1;
+	r = (int)strtol(msg, &sp, 10);
+	if (len == 0 || sp == msg || r > 0)
+		pull_finish(p, -EIO, "unpacking process died");
+	else
+		pull_finish(p, r, "%s", *sp == ' ' ? sp + 1 : sp);
+}
+
+static void
+start_child(struct store_pull *p)
+{
+	struct err err;
+	int pp[2], r;
+
+	p->phase = PH_UNPACK;
+	if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) < 0) {
+		pull_finish(p, -errno, "pipe2: %s", strerror(errno));
+		return;
+	}
+	if ((p->pid = fork()) < 0) {
+		close(pp[0]);
+		close(pp[1]);
+		pull_finish(p, -errno, "fork: %s", strerror(errno));
+		return;
+	}
+	if (p->pid == 0) {
+		close(pp[0]);
+		err.msg[0] = '\0';
+		r = store_pull_commit(p->s, p->ref, p->man_digest, p->man_media,
+		    p->man_size, &err);
+		dprintf(pp[1], "%d %s", r, r < 0 ? err.msg : "");
+		_exit(r < 0 ? 1 : 0);
+	}
+	close(pp[1]);
+	p->pipefd = pp[0];
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	ev_io_init(&p->cio, child_cb, p->pidfd >= 0 ? p->pidfd : p->pipefd,
+	    EV_READ);
+	ev_io_start(p->loop, &p->cio);
+}
+
+static void
+next_blob(struct store_pull *p)
+{
+	const struct store_reg_desc *d;
+	char *path;
+	bool have;
+
+	for (; p->bi <= p->man.nlayers; p->bi++) {
+		d = cur_desc(p);
+		path = blob_path(p->s, d->digest);
+		have = access(path, F_OK) == 0 ||
+		    (p->bi > 0 && layer_present(p, p->bi - 1));
+		free(path);
+		if (!have)
+			break;
+		p->done_bytes += d->size;
+	}
+	if (p->bi > p->man.nlayers) {
+		start_child(p);
+		return;
+	}
+	if (p->bi == 0 && p->man.config.size > STORE_JSON_MAX) {
+		pull_finish(p, -EMSGSIZE, "config %s: larger than %d bytes",
+		    p->man.config.digest, STORE_JSON_MAX);
+		return;
+	}
+	p->base_done = p->done_bytes;
+	p->retries = 0;
+	p->no_range = false;
+	fetch_blob(p);
+}
