@@ -172,7 +172,7 @@ struct net_httpc_req {
 	bool tls_verify;	/* against the system CAs + ca_file, and host */
 	const char *ca_file;	/* extra PEM bundle, or NULL */
 	unsigned timeout_ms;	/* whole exchange; 0: NET_HTTPC_TIMEOUT_MS */
-	unsigned idle_ms;	/* fail if nothing comes for this long; 0: off */
+	unsigned idle_ms;	/* fail if nothing comes that long; 0: off */
 	size_t max_body;	/* bytes of body kept in memory (0: none) */
 	enum net_httpc_overflow overflow;
 	const char *netns;	/* network namespace file to make the socket
