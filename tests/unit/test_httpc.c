@@ -1,9 +1,10 @@
 /*
  * Unit tests for net/httpc.c against real servers: a forked blocking
  * server per test that answers a canned response or misbehaves on
- * purpose (silence, garbage, huge heads), one inside a network namespace
- * of its own (reached through /proc/<pid>/ns/net), and `openssl s_server` for TLS with a certificate made at
- * test time.  Every test checks that no fd is left behind.
+ * purpose (silence, garbage, trickles, huge heads), one inside a network
+ * namespace of its own (reached through /proc/<pid>/ns/net), and
+ * picolet's own server on the same loop.  TLS is in test_httpc_tls.c.
+ * Every test checks that no fd is left behind.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
