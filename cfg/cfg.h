@@ -20,6 +20,17 @@
 
 /* ---- agent config: /etc/picolet/picolet.conf ---- */
 
+/* [registry.HOST]: how to reach one registry (HOST as in image refs:
+ * "ghcr.io", "localhost:5000"). */
+#define CFG_REGISTRY_MAX 16
+struct cfg_registry {
+	char host[256];
+	char ca[256];			/* extra CA bundle (PEM), "" none */
+	bool insecure;			/* plain HTTP or unverified TLS */
+	char mirror[256];		/* URL tried first, "" none */
+	char auth[256];			/* docker config.json, "" none */
+};
+
 struct cfg_conf {
 	/* [paths] */
 	char manifests[PATH_MAX];	/* /etc/manifests */
@@ -48,6 +59,10 @@ struct cfg_conf {
 	bool drain;			/* stop all pods when picolet stops */
 	int debounce_ms;		/* 100: settle time for in-place writes */
 	char log_level[16];		/* info: debug|info|warn|error */
+	/* [registry] auth = FILE, then one [registry.HOST] each */
+	char registry_auth[256];	/* node-wide config.json, "" none */
+	struct cfg_registry registries[CFG_REGISTRY_MAX];
+	int nregistries;
 };
 
 /* Fill c with the built-in defaults. */

@@ -259,6 +259,49 @@ set_value2(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 	return "unknown key";
 }
 
+/* [registry] auth, [registry.HOST] ca/insecure/mirror/auth */
+static const char *
+set_registry(struct cfg_conf *c, const char *sec, const char *k,
+    const char *v)
+{
+	struct cfg_registry *r = NULL;
+	const char *host = sec + 9;
+	int i;
+
+	if (strcmp(sec, "registry") == 0) {
+		if (strcmp(k, "auth") == 0)
+			return set_path(c->registry_auth,
+			    sizeof(c->registry_auth), v, 1);
+		return "unknown key";
+	}
+	if (host[0] == '\0' || strlen(host) >= sizeof(r->host) ||
+	    strpbrk(host, "/ \t@") != NULL)
+		return "expected [registry.HOST] with a registry host name";
+	for (i = 0; i < c->nregistries; i++)
+		if (strcmp(c->registries[i].host, host) == 0)
+			r = &c->registries[i];
+	if (r == NULL) {
+		if (c->nregistries >= CFG_REGISTRY_MAX)
+			return "too many [registry.HOST] sections";
+		r = &c->registries[c->nregistries++];
+		memset(r, 0, sizeof(*r));
+		memcpy(r->host, host, strlen(host) + 1);
+	}
+	if (strcmp(k, "ca") == 0)
+		return set_path(r->ca, sizeof(r->ca), v, 1);
+	if (strcmp(k, "auth") == 0)
+		return set_path(r->auth, sizeof(r->auth), v, 1);
+	if (strcmp(k, "insecure") == 0)
+		return set_bool(v, &r->insecure);
+	if (strcmp(k, "mirror") == 0) {
+		if (v[0] != '\0' && strncmp(v, "http://", 7) != 0 &&
+		    strncmp(v, "https://", 8) != 0)
+			return "expected a URL like https://mirror.local:5000";
+		return copy(r->mirror, sizeof(r->mirror), v);
+	}
+	return "unknown key";
+}
+
 static int
 known_section(const char *s)
 {
@@ -299,7 +342,9 @@ handler(void *user, const char *sec, const char *key, const char *value)
 	if (x->bad)
 		return 1;
 	clean_value(value, v, sizeof(v));
-	if (!known_section(sec))
+	if (strcmp(sec, "registry") == 0 || strncmp(sec, "registry.", 9) == 0)
+		why = set_registry(x->c, sec, key, v);
+	else if (!known_section(sec))
 		why = "unknown section";
 	else
 		why = set_value(x->c, sec, key, v);

@@ -11,7 +11,7 @@
  * some), a Basic challenge makes us resend with them.  A redirect to
  * another host (blob storage) drops the Authorization header: the
  * token is the registry's, not the storage's.  localhost and 127/8 are
- * insecure by default, as in Docker; an insecure registry is tried with
+ * insecure by default, as in Docker, unless a CA is configured for them; an insecure registry is tried with
  * TLS unverified first, then plain HTTP when TLS fails.  A mirror, when
  * configured, is asked first and dropped on any failure.
  * HTTPS_PROXY/NO_PROXY are not supported yet.
@@ -274,8 +274,7 @@ pull_fail_status(struct store_pull *p, const struct net_httpc_res *res,
 		pull_finish(p, -EACCES, "unauthorized: %s", m[0] ? m :
 		    "authentication required");
 	else if (st == 404)
-		pull_finish(p, -ENOENT, "%s unknown%s%s", what, m[0] ? ": " :
-		    "", m);
+		pull_finish(p, -ENOENT, "%s unknown", what);
 	else if (st == 429)
 		pull_finish(p, -EAGAIN, "too many requests%s%s",
 		    m[0] ? ": " : "", m);

@@ -71,8 +71,10 @@ setup(struct store_pull *p, const struct store_pull_opts *o,
 		if (o->regs[i].host != NULL &&
 		    strcmp(o->regs[i].host, p->rr.host) == 0)
 			rc = &o->regs[i];
-	p->insecure = default_insecure(p->rr.host) ||
-	    (rc != NULL && rc->insecure);
+	/* a CA configured for the host means: verify with it */
+	p->insecure = (rc != NULL && rc->insecure) ||
+	    (default_insecure(p->rr.host) && (rc == NULL ||
+	    rc->ca_file == NULL || rc->ca_file[0] == '\0'));
 	if (rc != NULL && rc->ca_file != NULL)
 		snprintf(p->ca, sizeof(p->ca), "%s", rc->ca_file);
 	if ((r = store_reg_url_parse(p->rr.api_host, !p->insecure, &p->base,

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "lib/util.h"
+#include "cfg/cfg.h"
 #include "store/store.h"
 
 static void
@@ -240,6 +242,47 @@ test_error_msg(void **state)
 	assert_string_equal(out, "");
 }
 
+static void
+test_conf(void **state)
+{
+	char path[] = "/tmp/picolet-regconf-XXXXXX";
+	struct cfg_conf c;
+	struct err err;
+	FILE *f;
+	int fd;
+
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	fprintf(f, "[registry]\nauth = /etc/picolet/auth.json\n"
+	    "[registry.ghcr.io]\nca = /etc/picolet/ghcr.pem ; extra\n"
+	    "insecure = false\nmirror = https://mirror.local:5000\n"
+	    "[registry.localhost:5000]\ninsecure = true\n"
+	    "auth = /x/auth.json\n");
+	fclose(f);
+	cfg_conf_defaults(&c);
+	assert_int_equal(cfg_conf_load(&c, path, &err), 0);
+	assert_string_equal(c.registry_auth, "/etc/picolet/auth.json");
+	assert_int_equal(c.nregistries, 2);
+	assert_string_equal(c.registries[0].host, "ghcr.io");
+	assert_string_equal(c.registries[0].ca, "/etc/picolet/ghcr.pem");
+	assert_string_equal(c.registries[0].mirror,
+	    "https://mirror.local:5000");
+	assert_false(c.registries[0].insecure);
+	assert_string_equal(c.registries[1].host, "localhost:5000");
+	assert_true(c.registries[1].insecure);
+	assert_string_equal(c.registries[1].auth, "/x/auth.json");
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "[registry.x.io]\nmirror = ftp://m\n");
+	fclose(f);
+	assert_int_equal(cfg_conf_load(&c, path, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "mirror"));
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "[registry]\nca = /x\n");
+	fclose(f);
+	assert_int_equal(cfg_conf_load(&c, path, &err), -EINVAL);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -252,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_error_msg),
+		cmocka_unit_test(test_conf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
