@@ -114,7 +114,7 @@ test_pull(void **state)
 	ev_run(loop, 0);
 	assert_int_equal(r.calls, 1);
 	printf("pull %s: %d %s\n", ref, r.error, r.msg);
-	if (expect != NULL) {
+	if (expect != NULL && expect[0] != '\0') {
 		assert_true(r.error < 0);
 		assert_non_null(strstr(r.msg, expect));
 	} else {
