@@ -390,6 +390,7 @@ manifest_response(struct store_pull *p, const struct net_httpc_res *res)
 		p->token = NULL;
 		(void)store_reg_url_parse(p->rr.api_host, !p->insecure,
 		    &p->base, NULL);
+		p->base.tls = true;	/* insecure: unverified TLS first */
 		fetch_manifest(p);
 		return;
 	}

@@ -12,7 +12,9 @@
  * bounded by the blob's size; a Pi hashes ~100 MB/s).  A 200 instead of a
  * 206 means the server ignores ranges: start over; a 206 for another
  * range or a 416: start over without asking again.  The partial dir is
- * named after our pid, so the store clears it once we are gone.
+ * named after our pid, so the store clears it once we are gone; a part
+ * file is flock'd while written, so two pulls of one blob (two refs
+ * sharing a layer) do not write into each other.
  *
  * Unpacking is slow and happens off the loop: a forked child runs
  * store_pull_commit() and writes "<ret> <message>" into a pipe; the loop
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -170,6 +173,16 @@ fetch_blob(struct store_pull *p)
 	p->again = fetch_blob;
 	p->part = xasprintf("%s/%s.part", p->partdir, d->digest + 7);
 	p->fd = open(p->part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (p->fd >= 0 && flock(p->fd, LOCK_EX | LOCK_NB) < 0) {
+		/* another pull of ours is fetching the same blob right now:
+		 * a file of our own, no resume */
+		close(p->fd);
+		free(p->part);
+		p->part = xasprintf("%s/%s.%p.part", p->partdir,
+		    d->digest + 7, (void *)p);
+		p->fd = open(p->part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+	}
 	if (p->fd < 0 || fstat(p->fd, &st) < 0) {
 		pull_finish(p, -errno, "open %s: %s", p->part,
 		    strerror(errno));
