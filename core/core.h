@@ -227,6 +227,8 @@ struct pod {
 	ev_timer teardown_t;		/* retry of a busy cgroup removal */
 	ev_timer deadline_t;		/* activeDeadlineSeconds */
 	bool deadline_exceeded;
+	struct rt_pause pause;		/* shareProcessNamespace: PID 1 */
+	ev_io pause_w;
 	int teardown_tries;
 	char run_dir[4096];
 	char pod_ip[64];		/* status.podIP ("" until networking) */
@@ -238,6 +240,10 @@ struct pod *pod_new(struct agent *a, struct podspec *ps, const char *uid);
 void pod_start(struct pod *p);
 /* Arm activeDeadlineSeconds, counted from the pod's start. */
 void pod_deadline_arm(struct pod *p);
+/* shareProcessNamespace: the pod's pause process (pod_pause.c). */
+int pod_pause_start(struct pod *p, struct err *err);
+void pod_pause_adopt(struct pod *p);
+void pod_pause_stop(struct pod *p);
 /* Start what may start now: the next init container, or the app ones. */
 void pod_advance(struct pod *p);
 /* Begin graceful termination; the pod frees itself when done (dead). */

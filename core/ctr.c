@@ -267,6 +267,10 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 	s.no_new_privs = c->spec->sec.allow_privilege_escalation == 0;
 	s.readonly_rootfs = c->spec->sec.read_only_rootfs == 1;
 	s.cgroups = rt_cgroup_dirs(a->cg, rel);
+	if (p->spec->share_process_namespace) {
+		snprintf(ns, sizeof(ns), "%s/ns/pid", p->run_dir);
+		s.pidns = xstrdup(ns);
+	}
 	snprintf(hosts, sizeof(hosts), "%s/hosts", p->run_dir);
 	snprintf(hname, sizeof(hname), "%s/hostname", p->run_dir);
 	snprintf(resolv, sizeof(resolv), "%s/resolv.conf", p->run_dir);
@@ -287,6 +291,7 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 	snprintf(path, sizeof(path), "%s/spec", dir);
 	r = rt_spec_save(&s, path, err);
 out:
+	free(s.pidns);
 	strv_free(s.argv);
 	strv_free(s.env);
 	strv_free(s.cgroups);

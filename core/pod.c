@@ -108,6 +108,8 @@ pod_alloc(struct agent *a, const char *ns, const char *name, const char *uid,
 	ev_init(&p->grace_t, NULL);
 	ev_init(&p->teardown_t, NULL);
 	ev_init(&p->deadline_t, deadline_over);
+	ev_init(&p->pause_w, NULL);
+	p->pause.pidfd = -1;
 	TAILQ_INSERT_TAIL(&a->pods, p, entry);
 	return p;
 }
@@ -211,6 +213,8 @@ pod_sandbox(struct pod *p, struct err *err)
 	r = rt_sandbox_create(path, pod_hostname(p), p->spec->host_network,
 	    err);
 	if (r < 0)
+		return r;
+	if ((r = pod_pause_start(p, err)) < 0)
 		return r;
 	if ((r = podnet_attach(p, err)) < 0)
 		return r;
@@ -446,6 +450,7 @@ teardown(struct pod *p)
 	snprintf(path, sizeof(path), "%s/ns", p->run_dir);
 	if (rt_sandbox_destroy(path, &err) < 0)
 		log_warn("pod %s/%s: %s", p->ns, p->name, err.msg);
+	pod_pause_stop(p);
 	if ((r = remove_cgroups(p, &err)) == -EBUSY &&
 	    p->teardown_tries++ < 50) {
 		snprintf(path, sizeof(path), "pod%s", p->uid);
@@ -515,6 +520,9 @@ pod_free(struct pod *p)
 	ev_timer_stop(loop, &p->grace_t);
 	ev_timer_stop(loop, &p->teardown_t);
 	ev_timer_stop(loop, &p->deadline_t);
+	ev_io_stop(loop, &p->pause_w);
+	if (p->pause.pidfd >= 0)
+		close(p->pause.pidfd);
 	podspec_unref(p->ps);
 	podspec_unref(p->next);
 	free(p->ctrs);

@@ -212,6 +212,7 @@ pod_adopt(struct agent *a, const char *run_dir, struct podspec *ps)
 	for (i = 0; i < n; i++)
 		ctr_adopt(&p->ctrs[i]);
 	podnet_adopt(p);
+	pod_pause_adopt(p);
 	pod_recompute(p);
 	pod_deadline_arm(p);
 	pod_advance(p);		/* what was never started starts now */

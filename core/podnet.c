@@ -46,6 +46,8 @@ ensure(struct agent *a, struct err *err)
 	net_ipam_gateway(a->ipam, gw);
 	snprintf(cidr, sizeof(cidr), "%s/%d", gw, net_ipam_prefix(a->ipam));
 	if ((r = net_bridge_ensure(a->nl, a->conf.bridge, cidr, err)) < 0 ||
+	    (r = net_route_via(a->nl, a->conf.service_cidr, a->conf.bridge,
+	    err)) < 0 ||
 	    (r = net_ip_forward(true, err)) < 0)
 		return r;
 	if (net_bridge_nf_call(true, NULL) < 0)
@@ -81,6 +83,9 @@ podnet_attach(struct pod *p, struct err *err)
 	pi.netns_path = ns;
 	pi.ip_cidr = cidr;
 	pi.gw = gw;
+	/* The uplink's MTU when it is smaller (else PMTU black holes). */
+	if (net_uplink_mtu(a->nl, &pi.mtu, NULL) < 0)
+		pi.mtu = 0;
 	if ((r = net_pod_attach(a->nl, &pi, err)) < 0) {
 		(void)net_ipam_release(a->ipam, p->uid, NULL);
 		return r;

@@ -232,25 +232,21 @@ assign_ip(struct agent *a, size_t idx)
 		s->headless = true;
 		return;
 	}
+	if (svc_ipam(a, &err) < 0)
+		return svc_error(s, "no cluster IP: %s", err.msg);
 	if (want != NULL) {
 		if (!in_cidr(want, a->conf.service_cidr))
 			return svc_error(s, "spec.clusterIP %s is not in the "
 			    "service CIDR %s", want, a->conf.service_cidr);
-		if (ip_taken(a, idx, want))
+		if (ip_taken(a, idx, want) ||
+		    net_ipam_reserve(a->svc_ipam, s->key, want, &err) < 0)
 			return svc_error(s, "spec.clusterIP %s is already "
-			    "allocated", want);
+			    "allocated or reserved", want);
 		snprintf(s->cluster_ip, sizeof(s->cluster_ip), "%s", want);
 		return;
 	}
-	if (svc_ipam(a, &err) < 0 || net_ipam_get(a->svc_ipam, s->key, ip,
-	    &err) < 0)
+	if (net_ipam_get(a->svc_ipam, s->key, ip, &err) < 0)
 		return svc_error(s, "no cluster IP: %s", err.msg);
-	if (ip_taken(a, idx, ip)) {
-		/* An explicit clusterIP of another Service: take another. */
-		(void)net_ipam_release(a->svc_ipam, s->key, NULL);
-		if (net_ipam_get(a->svc_ipam, s->key, ip, &err) < 0)
-			return svc_error(s, "no cluster IP: %s", err.msg);
-	}
 	snprintf(s->cluster_ip, sizeof(s->cluster_ip), "%s", ip);
 }
 

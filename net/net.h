@@ -286,6 +286,14 @@ void net_nl_close(struct net_nl *nl);	/* NULL is fine */
  */
 int net_bridge_ensure(struct net_nl *nl, const char *name,
 	const char *gw_cidr, struct err *err);
+/*
+ * Route cidr out of dev (scope link), replacing one that is there: the
+ * service CIDR goes to the bridge, so that connecting to a ClusterIP from
+ * the node has a route (the nat output hook's DNAT re-routes it) even on
+ * a node without a default route.  Goes with dev.
+ */
+int net_route_via(struct net_nl *nl, const char *cidr, const char *dev,
+	struct err *err);
 /* Delete the bridge (its ports stay, detached); missing is fine. */
 int net_bridge_remove(struct net_nl *nl, const char *name, struct err *err);
 

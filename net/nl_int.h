@@ -69,6 +69,8 @@ int nl_addr_add(struct net_nl *nl, int index, uint32_t addr, int plen,
 /* Delete the IPv4 addresses of index other than keep/plen. */
 int nl_addr_prune(struct net_nl *nl, int index, uint32_t keep, int plen,
 	struct err *err);
+int nl_route_dev(struct net_nl *nl, int index, uint32_t dst, int plen,
+	struct err *err);
 int nl_route_default(struct net_nl *nl, int index, uint32_t gw,
 	struct err *err);
 

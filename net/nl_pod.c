@@ -88,6 +88,26 @@ fail:
 }
 
 int
+net_route_via(struct net_nl *nl, const char *cidr, const char *dev,
+	struct err *err)
+{
+	struct nl_link l;
+	uint32_t dst;
+	int plen, r;
+
+	if (net_cidr_parse(cidr, &dst, &plen) < 0)
+		return err_setx(err, EINVAL, "route %s: not an IPv4 CIDR",
+		    cidr);
+	if ((r = nl_link_get(nl, dev, &l, err)) < 0)
+		return r;
+	if (plen < 32)
+		dst &= ~0U << (32 - plen);
+	if ((r = nl_route_dev(nl, l.index, dst, plen, err)) < 0)
+		err_prefix(err, "route %s dev %s", cidr, dev);
+	return r;
+}
+
+int
 net_bridge_remove(struct net_nl *nl, const char *name, struct err *err)
 {
 	return nl_link_del(nl, name, err);

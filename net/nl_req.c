@@ -209,6 +209,28 @@ nl_route_default(struct net_nl *nl, int index, uint32_t gw, struct err *err)
 	return nl_talk(nl, nlh, NULL, NULL, err, "add default route");
 }
 
+int
+nl_route_dev(struct net_nl *nl, int index, uint32_t dst, int plen,
+    struct err *err)
+{
+	char buf[NL_REQSIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	uint32_t d = htonl(dst);
+
+	nlh = nl_req(nl, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = (unsigned char)plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, sizeof(d), &d);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)index);
+	return nl_talk(nl, nlh, NULL, NULL, err, "add route");
+}
+
 struct route_ctx {
 	int oif;
 };

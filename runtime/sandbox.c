@@ -123,9 +123,9 @@ bind_ns(pid_t pid, const char *dir, const char *name, struct err *err)
 	if (fd < 0)
 		return err_set(err, errno, "create %s", dst);
 	close(fd);
-	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+	if (mount(src, dst, "none", MS_BIND, NULL) < 0)
 		return err_set(err, errno, "bind %s on %s", src, dst);
-	if (mount(NULL, dst, NULL, MS_PRIVATE, NULL) < 0)
+	if (mount("none", dst, "none", MS_PRIVATE, NULL) < 0)
 		return err_set(err, errno, "make %s private", dst);
 	return 0;
 }
