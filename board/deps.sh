@@ -7,7 +7,7 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="qemu-system-arm dosfstools mtools fdisk e2fsprogs cpio kmod xz-utils
-openssh-client dpkg-dev"
+openssh-client file"
 src=/etc/apt/sources.list.d/picolet-non-free-firmware.sources
 update=
 if ! grep -rqs 'non-free-firmware' /etc/apt/sources.list /etc/apt/sources.list.d/; then
