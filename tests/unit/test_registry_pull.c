@@ -24,6 +24,7 @@
 #include <ev.h>
 
 #include "lib/util.h"
+#include "net/net.h"
 #include "store/store.h"
 
 struct result {
@@ -71,6 +72,50 @@ test_offline(void **state)
 	assert_true(r.error < 0);
 	store_close(s);
 	assert_int_equal(rm_rf(dir, &err), 0);
+	ev_loop_destroy(loop);
+}
+
+static void
+resolved(int error, const char *addr, const struct err *err, void *arg)
+{
+	struct result *r = arg;
+
+	r->calls++;
+	r->error = error;
+	snprintf(r->msg, sizeof(r->msg), "%s", error == 0 ? addr : err->msg);
+}
+
+static void
+test_resolve(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(0);
+	struct net_resolve *q;
+	struct result r = { 0 };
+	struct err err;
+
+	assert_int_equal(net_resolve_start(loop, "localhost", 5000, resolved,
+	    &r, &q, &err), 0);
+	assert_int_equal(r.calls, 0);
+	ev_run(loop, 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.error, 0);
+	assert_true(strcmp(r.msg, "127.0.0.1") == 0 ||
+	    strcmp(r.msg, "::1") == 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(net_resolve_start(loop, "no-such-host.invalid", 3000,
+	    resolved, &r, &q, &err), 0);
+	ev_run(loop, 0);
+	assert_int_equal(r.calls, 1);
+	assert_true(r.error == -ENOENT || r.error == -ETIMEDOUT);
+	assert_non_null(strstr(r.msg, "no-such-host.invalid"));
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(net_resolve_start(loop, "localhost", 5000, resolved,
+	    &r, &q, &err), 0);
+	net_resolve_cancel(q);
+	ev_run(loop, 0);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(net_resolve_start(loop, "", 0, resolved, &r, &q,
+	    &err), -EINVAL);
 	ev_loop_destroy(loop);
 }
 
@@ -136,6 +181,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offline),
+		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_pull),
 	};
 
