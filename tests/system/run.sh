@@ -3,7 +3,8 @@
 # the ones named: "basic", "test_basic" or "test_basic.sh").
 #
 # Needs root.  Builds the image fixtures once into $PICOLET_BIN/fixtures,
-# then runs each test as its own bash process under a timeout, its output
+# then runs each test as its own bash process under a timeout (180 s, or
+# the test's own "# timeout: SECONDS" line), its output
 # in build/test-logs/<name>.log (printed when the test fails).  Counts the
 # "ok - " / "not ok - " lines of all tests; a test that dies or times out
 # without reporting a failure counts as one more.  Ends with
@@ -65,11 +66,18 @@ for f in "${tests[@]}"; do
 	state=$LOGS/$name.state
 	rm -f "$state"
 	start=$(date +%s)
-	PICOLET_TEST_STATE=$state timeout -k 15 "$TIMEOUT" bash "$f" >"$log" 2>&1
+	# A test may ask for more time with a line "# timeout: SECONDS".
+	tmo=$(sed -n 's/^# timeout: *\([0-9][0-9]*\)$/\1/p' "$f" | head -n 1)
+	if [ -n "$tmo" ] && [ -z "${PICOLET_TEST_TIMEOUT:-}" ]; then
+		[ "${PICOLET_VALGRIND:-0}" = 1 ] && tmo=$((tmo * 3))
+	else
+		tmo=$TIMEOUT
+	fi
+	PICOLET_TEST_STATE=$state timeout -k 15 "$tmo" bash "$f" >"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		echo "not ok - $name: timed out after $TIMEOUT s" >>"$log"
+		echo "not ok - $name: timed out after $tmo s" >>"$log"
 		# The test's own trap may not have run: clean up for it.
 		if [ -f "$state" ]; then
 			(
