@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 libs="libev-dev libyaml-dev libinih-dev libmbedtls-dev libnftnl-dev
 libmnl-dev zlib1g-dev libcmocka-dev"
 pkgs="build-essential clang pkg-config $libs busybox-static iproute2
-util-linux procps valgrind python3 curl
+util-linux procps valgrind python3 curl jq nftables
 docker-registry skopeo apache2-utils openssl"
 case "${1:-}" in
 "") ;;
