@@ -262,14 +262,24 @@ case_last_state_message() {
 	tpod tlast Always 'echo "run two" >/dev/termination-log
 sleep 1
 exit 2' | put_manifest tlast.yaml
+	tpod tlastfb Always 'echo "from the log"
+sleep 1
+exit 4' 'terminationMessagePolicy: FallbackToLogsOnError' | put_manifest tlastfb.yaml
 	wait_for '[ "$(pjq tlast ".status.containerStatuses[0].restartCount")" -ge 1 ]' 20 \
 	    "tlast restarted" || return 1
-	local m
-	m=$(pjq tlast '.status.containerStatuses[0].lastState.terminated.message')
-	assert_eq "$m" "run two" "lastState.terminated.message" || return 1
-	assert_eq "$(pjq tlast '.status.containerStatuses[0].lastState.terminated.exitCode')" 2 \
-	    "lastState exit code" || return 1
-	gone tlast
+	wait_for '[ "$(pjq tlastfb ".status.containerStatuses[0].restartCount")" -ge 1 ]' 20 \
+	    "tlastfb restarted" || return 1
+	local l='.status.containerStatuses[0].lastState.terminated'
+	assert_eq "$(pjq tlast "$l.message")" "run two" "lastState.terminated.message" || return 1
+	assert_eq "$(pjq tlast "$l.exitCode")" 2 "lastState exit code" || return 1
+	assert_eq "$(pjq tlastfb "$l.message")" "from the log" \
+	    "lastState.terminated.message, FallbackToLogsOnError" || return 1
+	assert_eq "$(pjq tlastfb "$l.exitCode")" 4 "lastState exit code" || return 1
+	local d
+	d=$(pctl describe pod tlast)
+	assert_match "$d" 'Last State:[^'$'\n'']*Terminated' "describe: Last State" || return 1
+	assert_contains "$d" "run two" "describe: the last message" || return 1
+	gone tlast tlastfb
 }
 
 case_deadline() {
