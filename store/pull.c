@@ -402,7 +402,7 @@ manifest_response(struct store_pull *p, const struct net_httpc_res *res)
 		return;
 	}
 	if (res->error < 0)
-		pull_finish(p, res->error, "%s", res->err.msg);
+		pull_finish(p, res->error, "manifest: %s", res->err.msg);
 	else if (res->head.status != 200)
 		pull_fail_status(p, res, "manifest");
 	else

@@ -4,8 +4,9 @@
 # skopeo from the busybox fixture, pulled by build/tests/test_registry_pull
 # into a temp store; and a small hostile registry (python3, below) for the
 # Bearer token flow, a redirect to another host, a digest mismatch, a
-# transfer cut mid-blob and resumed with a Range, an endless manifest, a
-# huge manifest and an index without this platform.  Skipped (ok, with a
+# transfer cut mid-blob and resumed with a Range, a stalled one cut by the
+# idle timeout and resumed, an endless manifest, a huge manifest, a
+# multi-arch index and one without this platform; a mirror.  Skipped (ok, with a
 # note) when docker-registry or skopeo is not installed.
 . "$(dirname "$0")/lib.sh"
 
@@ -125,7 +126,7 @@ case_tls() {
 
 write_fake() {
 	cat >"$T/fake.py" <<'EOF'
-import http.server, json, socketserver, sys, tarfile, hashlib, time
+import http.server, json, platform, socketserver, sys, tarfile, hashlib, time
 port, mode, archive, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 tf = tarfile.open(archive)
 files = {m.name.lstrip("./"): tf.extractfile(m).read() for m in tf.getmembers() if m.isfile()}
@@ -175,6 +176,17 @@ class H(http.server.BaseHTTPRequestHandler):
                 self.send_response(200); self.send_header("Content-Type", MT)
                 self.send_header("Content-Length", str(100 << 20)); self.end_headers()
                 return
+            if mode == "empty":
+                return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"no"}]}')
+            if mode == "multi" and not p.endswith(mdig):
+                arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(platform.machine(), "amd64")
+                other = "sha256:" + "0" * 64
+                ix = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "manifests": [{"mediaType": MT, "digest": other, "size": 10,
+                    "platform": {"os": "linux", "architecture": "s390x"}},
+                    {"mediaType": MT, "digest": mdig, "size": len(manifest),
+                    "platform": {"os": "linux", "architecture": arch, "variant": "v7" if arch == "arm" else None}}]}).encode()
+                return self.send(200, ix, "application/vnd.oci.image.index.v1+json")
             if mode == "index" and not p.endswith(mdig):
                 ix = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
                     "manifests": [{"mediaType": MT, "digest": mdig, "size": len(manifest),
@@ -194,10 +206,16 @@ class H(http.server.BaseHTTPRequestHandler):
         if mode == "mismatch" and d == layer:
             b = bytes([b[0] ^ 1]) + b[1:]
         r = self.headers.get("Range")
-        if r and mode == "cut":
+        if r and mode in ("cut", "stall"):
             start = int(r.split("=")[1].rstrip("-"))
             return self.send(206, b[start:], "application/octet-stream",
                 [("Content-Range", "bytes %d-%d/%d" % (start, len(b) - 1, len(b)))])
+        if mode == "stall" and d == layer and state["cut"] == 0:
+            state["cut"] = 1
+            self.send_response(200); self.send_header("Content-Length", str(len(b))); self.end_headers()
+            self.wfile.write(b[: len(b) // 3]); self.wfile.flush()
+            time.sleep(8)
+            return
         if mode == "cut" and d == layer and state["cut"] == 0:
             state["cut"] = 1
             self.send_response(200); self.send_header("Content-Length", str(len(b))); self.end_headers()
@@ -249,11 +267,34 @@ case_cut_resume() {
 	assert_contains "$(cat "$T/fake-cut.log")" "range=bytes=" "a Range request after the cut" || return 1
 }
 
+case_stall() {
+	fake stall || return 1
+	STORE=$T/s-stall pull "$FAKE/busybox:1" || return 1
+	assert_contains "$(cat "$T/fake-stall.log")" "range=bytes=" "a Range request after the idle timeout" || return 1
+}
+
+case_multi() {
+	fake multi || return 1
+	STORE=$T/s-multi pull "$FAKE/busybox:1" || return 1
+	assert_contains "$(cat "$T/fake-multi.log")" "manifests/sha256:" "this platform's manifest fetched by digest" || return 1
+}
+
+case_mirror() {
+	# the ref's own registry does not exist: only the mirror can serve it
+	STORE=$T/s-mirror PICOLET_PULL_MIRROR=http://127.0.0.1:$PORT_PLAIN \
+	    pull "mirror-test.invalid/busybox:1" || return 1
+	# a mirror without the image: the registry itself
+	fake empty || return 1
+	STORE=$T/s-mirror2 PICOLET_PULL_MIRROR=http://$FAKE \
+	    pull "127.0.0.1:$PORT_PLAIN/busybox:1" || return 1
+	assert_contains "$(cat "$T/fake-empty.log")" "GET /v2/busybox/manifests/1" "mirror asked first" || return 1
+}
+
 case_endless() {
 	fake endless || return 1
-	STORE=$T/s-end pull "$FAKE/busybox:1" "larger than" || return 1
+	STORE=$T/s-end pull "$FAKE/busybox:1" "manifest: body" || return 1
 	fake huge || return 1
-	STORE=$T/s-end pull "$FAKE/busybox:1" "larger than" || return 1
+	STORE=$T/s-end pull "$FAKE/busybox:1" "manifest: body" || return 1
 	no_leftovers
 }
 
@@ -267,13 +308,16 @@ write_fake
 run_case "hostile: Bearer token flow, redirect to another host drops auth" case_bearer
 run_case "hostile: digest mismatch leaves nothing" case_mismatch
 run_case "hostile: transfer cut mid-blob is resumed with a Range" case_cut_resume
+run_case "hostile: a stalled blob is cut by the idle timeout and resumed" case_stall
 run_case "hostile: endless and huge manifests refused" case_endless
+run_case "multi-arch index resolved to this platform" case_multi
 run_case "hostile: index without this platform" case_platform
 if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
 	note "docker-registry or skopeo not installed: registry cases skipped"
 	done_testing
 fi
 run_case "docker-registry over plain HTTP: tag, digest, unknown tag" case_plain
+run_case "mirror first, the registry when the mirror lacks the image" case_mirror
 if command -v htpasswd >/dev/null; then
 	run_case "docker-registry with htpasswd basic auth" case_basic_auth
 fi
