@@ -621,38 +621,6 @@ build(struct net_httpc *c, const struct net_httpc_req *q, const char *method,
 		(void)buf_append(b, q->body, q->body_len);
 }
 
-/* A socket in the namespace of the file netns; we are back in ours after. */
-static int
-ns_socket(const char *netns, int family, struct err *err)
-{
-	int self, target, fd, e;
-
-	if ((target = open(netns, O_RDONLY | O_CLOEXEC)) < 0)
-		return err_set(err, errno, "open %s", netns);
-	if ((self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) <
-	    0) {
-		e = err_set(err, errno, "open /proc/thread-self/ns/net");
-		close(target);
-		return e;
-	}
-	if (setns(target, CLONE_NEWNET) < 0) {
-		e = err_set(err, errno, "setns %s", netns);
-		close(target);
-		close(self);
-		return e;
-	}
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	e = errno;
-	/* going on inside a pod's namespace would be worse than dying */
-	if (setns(self, CLONE_NEWNET) < 0)
-		abort();
-	close(target);
-	close(self);
-	if (fd < 0)
-		return err_set(err, e, "socket in %s", netns);
-	return fd;
-}
-
 static int
 connect_to(struct net_httpc *c, const struct net_httpc_req *q,
     struct err *err)
@@ -677,11 +645,8 @@ connect_to(struct net_httpc *c, const struct net_httpc_req *q,
 	} else
 		return err_setx(err, EINVAL, "http request: %s is not a "
 		    "numeric address", q->addr);
-	if (q->netns != NULL)
-		c->fd = ns_socket(q->netns, ss.ss_family, err);
-	else if ((c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) < 0)
-		c->fd = err_set(err, errno, "socket");
+	c->fd = net_socket_netns(q->netns, ss.ss_family, SOCK_STREAM |
+	    SOCK_NONBLOCK, err);
 	if (c->fd < 0)
 		return c->fd;
 	if (connect(c->fd, (struct sockaddr *)&ss, len) == 0)
