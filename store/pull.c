@@ -229,7 +229,7 @@ pull_redirect_or_auth(struct store_pull *p, const struct net_httpc_res *res)
 {
 	int st = res->head.status;
 	struct store_reg_url u;
-	char loc[2048];
+	char loc[4096];
 
 	if (res->error < 0)
 		return 0;

@@ -261,7 +261,7 @@ struct store_reg_url {
 	bool tls;
 	char host[256];
 	unsigned short port;
-	char path[2048];	/* "/" when none */
+	char path[4096];	/* "/" when none (signed S3 URLs are long) */
 };
 int store_reg_url_parse(const char *url, bool dflt_tls,
 	struct store_reg_url *u, struct err *err);
