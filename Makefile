@@ -101,11 +101,14 @@ system: all
 
 test: all unit system
 
-# ASan+UBSan build in its own tree, then valgrind over the unit tests
-# and picolet itself in the system tests.
+# ASan+UBSan build in its own tree (unit and system tests), then valgrind
+# over the unit tests.  picolet itself is not run under valgrind in the
+# system tests: Debian 12's valgrind (3.19) does not implement pidfd_open,
+# which picolet needs for every child; `make system-valgrind` is there for
+# a newer valgrind.
 check:
 	$(MAKE) O=$(O)/san SAN=address,undefined OPT="-O1 -g" test
-	$(MAKE) unit-valgrind system-valgrind
+	$(MAKE) unit-valgrind
 
 unit-valgrind: $(UNIT_BINS)
 	@VALGRIND=1 tests/unit/run.sh $(UNIT_BINS)

@@ -126,12 +126,11 @@ mfile_load(struct mdir *m, const char *name)
 	f->error[0] = '\0';
 	f->failed = true;
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(f->error, sizeof(f->error), "%s: not a regular file",
-		    name);
+		snprintf(f->error, sizeof(f->error), "not a regular file");
 	} else if ((r = read_file(path, CFG_MAX_FILE, &data, &len, &err)) < 0) {
 		if (r == -EFBIG)
-			snprintf(f->error, sizeof(f->error), "%s: file is "
-			    "larger than %d bytes", name, CFG_MAX_FILE);
+			snprintf(f->error, sizeof(f->error), "file is larger "
+			    "than %d bytes", CFG_MAX_FILE);
 		else
 			snprintf(f->error, sizeof(f->error), "%s", err.msg);
 	} else if (cfg_manifest_parse(data, len, &objs, &nobjs,
@@ -151,7 +150,7 @@ mfile_load(struct mdir *m, const char *name)
 	}
 	free(data);
 	if (f->error[0] != '\0')
-		log_error("manifest %s", f->error);
+		log_error("manifest %s: %s", name, f->error);
 	report(a, f);
 }
 

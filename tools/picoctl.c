@@ -157,14 +157,23 @@ print_diags(const struct json *arr, const char *title)
 	if (arr == NULL || arr->n == 0)
 		return;
 	printf("%s:\n", title);
-	for (d = arr->child; d; d = d->next)
-		printf("  %s:%lld:%lld: %s: %s\n", json_get_str(d, "file") ?
-		    json_get_str(d, "file") : "?",
-		    (long long)json_get_int(d, "line", 0),
-		    (long long)json_get_int(d, "col", 0),
-		    json_get_str(d, "path") ? json_get_str(d, "path") : "",
-		    json_get_str(d, "message") ? json_get_str(d, "message") :
-		    "");
+	for (d = arr->child; d; d = d->next) {
+		const char *file = json_get_str(d, "file");
+		const char *path = json_get_str(d, "path");
+		const char *msg = json_get_str(d, "message");
+		long long line = json_get_int(d, "line", 0);
+		long long col = json_get_int(d, "col", 0);
+
+		/* "file:line:col: path: what", leaving out what is unknown */
+		printf("  %s", file ? file : "?");
+		if (line > 0)
+			printf(":%lld", line);
+		if (line > 0 && col > 0)
+			printf(":%lld", col);
+		if (path != NULL && path[0] != '\0')
+			printf(": %s", path);
+		printf(": %s\n", msg ? msg : "");
+	}
 }
 
 static int
