@@ -1,0 +1,188 @@
+#!/bin/bash
+# Pod network: pods get distinct addresses from the pod CIDR on the
+# bridge in picolet's network namespace (the test's), reach each other
+# and are reached from that namespace; /etc/hosts holds the pod's own
+# name and address; hostPort is DNAT'ed from the node to the pod; a second
+# pod asking for the same hostPort gets an event; deleting every manifest
+# leaves no veth, no bridge, no nftables table and no IPAM files.
+. "$(dirname "$0")/lib.sh"
+
+inns() { nsenter --net="/run/netns/$NETNS" -- "$@"; }
+pod_ip() { pj "$1" 'st.get("podIP", "")'; }
+
+# web_pod NAME [extra container-port yaml lines]: busybox httpd on 8080
+# serving the pod's hostname.
+web_pod() {
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+  labels:
+    app: web
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports:
+    - name: http
+      containerPort: 8080
+${2:-}
+EOF
+}
+
+# fetch IP PORT: GET / from the test's netns (python: one short connect).
+fetch() {
+	inns python3 - "$1" "$2" <<'EOF'
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+b = b""
+while True:
+    c = s.recv(4096)
+    if not c:
+        break
+    b += c
+print(b.split(b"\r\n\r\n", 1)[-1].decode().strip())
+EOF
+} 2>/dev/null
+
+# An uplink for the node (the test's netns): a veth pair with 192.0.2.10,
+# so the node has a local address that is not loopback (status.hostIP).
+add_uplink() {
+	inns ip link add pt-up0 type veth peer name pt-up1 &&
+	    inns ip addr add 192.0.2.10/24 dev pt-up0 &&
+	    inns ip link set pt-up1 up && inns ip link set pt-up0 up
+}
+our_veths() { inns ip -o link show type veth | grep -v -e pt-up0 -e pt-up1; }
+
+# pod_fetch POD IP PORT: GET / from inside a pod with busybox nc.
+pod_fetch() {
+	pctl exec "$1" -- sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 2 $2 $3" 2>/dev/null |
+	    tr -d '\r' | awk 'b { print } /^$/ { b = 1 }'
+}
+
+case_ips() {
+	web_pod a | put_manifest a.yaml
+	web_pod b | put_manifest b.yaml
+	wait_for '[ "$(pod_phase a)" = Running ] && [ "$(pod_phase b)" = Running ]' 15 \
+	    "a and b Running" || return 1
+	wait_for '[ -n "$(pod_ip a)" ] && [ -n "$(pod_ip b)" ]' 5 "podIPs" || return 1
+	IPA=$(pod_ip a)
+	IPB=$(pod_ip b)
+	note "a=$IPA b=$IPB"
+	assert_match "$IPA" '^10\.88\.[0-9]+\.[0-9]+$' "a's podIP in 10.88.0.0/16" || return 1
+	assert_match "$IPB" '^10\.88\.[0-9]+\.[0-9]+$' "b's podIP in 10.88.0.0/16" || return 1
+	assert_ne "$IPA" "$IPB" "distinct podIPs" || return 1
+	assert_ne "$IPA" 10.88.0.1 "podIP is not the bridge's address" || return 1
+	local hip
+	hip=$(pj a 'st.get("hostIP", "")')
+	assert_eq "$hip" 192.0.2.10 "status.hostIP (the node's uplink address)" || return 1
+	local br
+	br=$(inns ip -4 -o addr show dev pico0 2>&1)
+	assert_contains "$br" "10.88.0.1/16" "bridge pico0 in the test's netns" || return 1
+	ip link show pico0 >/dev/null 2>&1 && { fail "pico0 exists in the host's netns"; return 1; }
+	# Inside the pod: eth0 with its address, a default route.
+	local addr route
+	addr=$(pctl exec a -- ip -4 -o addr show dev eth0 2>&1)
+	assert_contains "$addr" "$IPA/16" "eth0 of pod a" || return 1
+	route=$(pctl exec a -- ip route 2>&1)
+	assert_contains "$route" "default via 10.88.0.1" "default route in pod a" || return 1
+}
+
+case_reach() {
+	wait_for '[ "$(fetch "$IPA" 8080)" = a ]' 5 "host -> a:8080" || return 1
+	wait_for '[ "$(fetch "$IPB" 8080)" = b ]' 5 "host -> b:8080" || return 1
+	assert_eq "$(pod_fetch a "$IPB" 8080)" b "pod a -> pod b" || return 1
+	assert_eq "$(pod_fetch b "$IPA" 8080)" a "pod b -> pod a" || return 1
+	pctl exec a -- ping -c 1 -W 2 "$IPB" >/dev/null 2>&1 ||
+	    fail "ping a -> b" || return 1
+}
+
+case_hosts() {
+	local h
+	h=$(pctl exec a -- cat /etc/hosts 2>&1)
+	note "$(printf '%s\n' "$h" | tr '\n' '|')"
+	assert_match "$h" "(^|"$'\n'")$IPA[[:space:]]+([^"$'\n'"]*[[:space:]])?a([[:space:]]|$)" \
+	    "/etc/hosts line with a's IP and name" || return 1
+	assert_match "$h" '127\.0\.0\.1[[:space:]]+localhost' "localhost in /etc/hosts" || return 1
+	assert_eq "$(pctl exec a -- hostname 2>&1)" a "hostname" || return 1
+}
+
+case_hostport() {
+	web_pod hp '    - containerPort: 8080
+      hostPort: 18080
+      name: hp' | put_manifest hp.yaml
+	wait_for '[ "$(pod_phase hp)" = Running ] && [ -n "$(pod_ip hp)" ]' 15 "hp Running" || return 1
+	wait_for '[ "$(fetch 192.0.2.10 18080)" = hp ]' 5 "hostPort 18080 on 192.0.2.10" || return 1
+	# From another pod, to the node's address.
+	assert_eq "$(pod_fetch a 192.0.2.10 18080)" hp "pod a -> node:18080" || return 1
+}
+
+case_hostport_conflict() {
+	web_pod hp2 '    - containerPort: 8080
+      hostPort: 18080
+      name: hp' | put_manifest hp2.yaml
+	wait_for '[ "$(pod_phase hp2)" = Running ]' 15 "hp2 Running" || return 1
+	wait_for 'pctl get events 2>&1 | grep -q HostPortConflict' 5 \
+	    "a HostPortConflict event" || { pctl get events 2>&1 | tail -n 5 | sed 's/^/#     /'; return 1; }
+	local ev
+	ev=$(pctl get events 2>&1 | grep HostPortConflict)
+	assert_contains "$ev" hp2 "the event names the later pod" || return 1
+	assert_not_contains "$ev" "pod/hp " "the earlier pod has no conflict event" || return 1
+	# The first keeps the port.
+	local i
+	for i in 1 2 3 4 5; do
+		assert_eq "$(fetch 192.0.2.10 18080)" hp "hostPort 18080 still goes to hp" || return 1
+	done
+	# The first goes: the port passes to the second.
+	rm_manifest hp.yaml
+	wait_for 'pod_gone hp' 10 "hp gone" || return 1
+	wait_for '[ "$(fetch 192.0.2.10 18080)" = hp2 ]' 5 "hostPort 18080 now to hp2" || return 1
+}
+
+case_ip_released() {
+	# A deleted pod's address goes back: its IPAM file goes.
+	local uid
+	uid=$(pod_uid b)
+	grep -rqs -- "$uid" "$T/state/ipam" || ls "$T/state/ipam" | grep -q -- "$uid" ||
+	    note "(ipam does not name the uid in file names or contents)"
+	rm_manifest b.yaml
+	wait_for 'pod_gone b' 10 "b gone" || return 1
+	wait_for '! grep -rqs -- "$uid" "$T/state/ipam" && ! ls "$T/state/ipam" | grep -q -- "$uid"' 5 \
+	    "b's address released" || return 1
+}
+
+case_cleanup() {
+	rm -f "$T"/manifests/*.yaml
+	wait_for '[ -z "$(pod_names)" ]' 15 "all pods gone" || return 1
+	wait_for '[ -z "$(our_veths)" ]' 5 "no veth left" ||
+	    { our_veths | sed 's/^/#     /'; return 1; }
+	wait_for '! inns ip link show pico0' 5 "no bridge left" || return 1
+	wait_for '! inns nft list table ip picolet' 5 "no nftables table ip picolet" ||
+	    { inns nft list table ip picolet 2>&1 | head -n 20 | sed 's/^/#     /'; return 1; }
+	local left
+	left=$(find "$T/state/ipam" -type f ! -name '.*' 2>/dev/null)
+	[ -z "$left" ] || { note "ipam files: $left"; for f in $left; do note "$f: $(head -c 200 "$f")"; done; }
+	# A lock or index file may stay; no file may name an address or uid.
+	left=$(find "$T/state/ipam" -type f -name '10.88.*' 2>/dev/null)
+	[ -z "$left" ] || fail "addresses left in the IPAM dir: $left" || return 1
+	left=$(grep -rlE '[0-9a-f]{8}-[0-9a-f]{4}-' "$T/state/ipam" 2>/dev/null)
+	[ -z "$left" ] || fail "IPAM files still name a pod: $left" || return 1
+	alive "$PICOLET_PID" || fail "picolet died" || return 1
+}
+
+import_busybox || { not_ok "import busybox"; done_testing; }
+add_uplink || { not_ok "uplink veth in the test's netns"; done_testing; }
+start_picolet || { not_ok "picolet starts"; done_testing; }
+run_case "pods get distinct addresses in 10.88.0.0/16 on pico0" case_ips
+run_case "pods reach each other; the node reaches pods" case_reach
+run_case "/etc/hosts holds the pod's name and address" case_hosts
+run_case "hostPort reaches the pod from the node" case_hostport
+run_case "the same hostPort twice: the later pod gets an event" case_hostport_conflict
+run_case "a deleted pod's address is released" case_ip_released
+run_case "nothing left after every manifest is deleted" case_cleanup
+stop_picolet
+done_testing
