@@ -222,6 +222,7 @@ void
 rt_container_child(const struct rt_spec *s, int out, int errfd, int sync,
 	int go)
 {
+	struct rt_spec run;
 	struct rt_ids ids;
 	struct err e;
 
@@ -229,6 +230,8 @@ rt_container_child(const struct rt_spec *s, int out, int errfd, int sync,
 	if (setup(s, out, errfd, &ids, &e) < 0 || wait_cgroups(go, &e) < 0)
 		fail(sync, RT_SYNC_CREATE, &e);
 	rt_signals_reset();
-	rt_user_exec(s, &e);
+	run = *s;
+	run.env = rt_env_home(s->env, &ids);
+	rt_user_exec(&run, &e);
 	fail(sync, RT_SYNC_RUN, &e);
 }

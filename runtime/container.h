@@ -46,9 +46,11 @@ struct rt_ids {
 	gid_t gid;
 	gid_t groups[64];
 	int ngroups;
+	char home[256];		/* from passwd, "" when not found */
 };
 int rt_user_resolve(const struct rt_spec *s, struct rt_ids *ids,
 	struct err *err);
+char **rt_env_home(char *const *env, const struct rt_ids *ids);
 /* The exec path of argv[0] per the container's PATH; execs or fails. */
 int rt_user_exec(const struct rt_spec *s, struct err *err);
 

@@ -144,9 +144,9 @@ join_cgroups(char **dirs, struct err *err)
 }
 
 static int
-child_setup(const struct child *c, struct err *err)
+child_setup(struct child *c, struct err *err)
 {
-	const struct rt_spec *s = &c->spec;
+	struct rt_spec *s = &c->spec;
 	const char *cwd = s->cwd != NULL && s->cwd[0] != '\0' ? s->cwd : "/";
 	struct rt_ids ids;
 	int r;
@@ -163,6 +163,7 @@ child_setup(const struct child *c, struct err *err)
 	if ((r = rt_user_resolve(s, &ids, err)) < 0 ||
 	    (r = rt_privs_drop(s, &ids, err)) < 0)
 		return r;
+	s->env = rt_env_home(s->env, &ids);	/* the old one is the spec's */
 	if (chdir(cwd) < 0)
 		return err_set(err, errno, "chdir %s", cwd);
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -171,7 +172,7 @@ child_setup(const struct child *c, struct err *err)
 }
 
 static void __attribute__((noreturn))
-child(const struct child *c)
+child(struct child *c)
 {
 	struct err e;
 

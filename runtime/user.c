@@ -56,7 +56,7 @@ fields(char *line, char **f, int max)
  */
 static bool
 pw_find(const char *path, const char *name, uid_t *uid, gid_t *gid,
-	char *oname, size_t olen)
+	char *oname, size_t olen, char *home, size_t hlen)
 {
 	char *data, *line, *next, *f[7];
 	unsigned long u, g;
@@ -70,13 +70,16 @@ pw_find(const char *path, const char *name, uid_t *uid, gid_t *gid,
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		if (fields(line, f, 7) < 4 || !numeric(f[2], &u) ||
-		    !numeric(f[3], &g))
+		int nf = fields(line, f, 7);
+
+		if (nf < 4 || !numeric(f[2], &u) || !numeric(f[3], &g))
 			continue;
 		if (name != NULL ? strcmp(f[0], name) == 0 : u == *uid) {
 			*uid = (uid_t)u;
 			*gid = (gid_t)g;
 			snprintf(oname, olen, "%s", f[0]);
+			if (nf >= 6 && f[5][0] == '/')
+				snprintf(home, hlen, "%s", f[5]);
 			found = true;
 		}
 	}
@@ -141,7 +144,7 @@ rt_user_resolve(const struct rt_spec *s, struct rt_ids *ids, struct err *err)
 		if (!named)
 			ids->uid = (uid_t)v;
 		if (!pw_find("/etc/passwd", named ? user : NULL, &ids->uid,
-		    &pgid, name, sizeof(name)) && named)
+		    &pgid, name, sizeof(name), ids->home, sizeof(ids->home)) && named)
 			return err_setx(err, ENOENT, "unable to find user %s: "
 			    "no matching entries in passwd file", user);
 		ids->gid = pgid;
@@ -158,12 +161,12 @@ rt_user_resolve(const struct rt_spec *s, struct rt_ids *ids, struct err *err)
 	} else if (s->uid >= 0) {
 		ids->uid = (uid_t)s->uid;
 		if (pw_find("/etc/passwd", NULL, &ids->uid, &pgid, name,
-		    sizeof(name)))
+		    sizeof(name), ids->home, sizeof(ids->home)))
 			ids->gid = pgid;
 	} else {
 		ids->uid = 0;
 		pw_find("/etc/passwd", NULL, &ids->uid, &pgid, name,
-		    sizeof(name));
+		    sizeof(name), ids->home, sizeof(ids->home));
 		ids->gid = pgid;
 	}
 	if (s->gid >= 0)
@@ -171,6 +174,26 @@ rt_user_resolve(const struct rt_spec *s, struct rt_ids *ids, struct err *err)
 	if (name[0] != '\0')
 		gr_scan(NULL, &g, name, ids);
 	return 0;
+}
+
+/*
+ * The env with HOME added when it has none, as containerd does: the
+ * user's home from /etc/passwd, else "/".  In the child: a copy, never
+ * freed (exec replaces the process).
+ */
+char **
+rt_env_home(char *const *env, const struct rt_ids *ids)
+{
+	char **out = NULL, kv[300];
+	size_t i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		if (strncmp(env[i], "HOME=", 5) == 0)
+			return strv_dup(env);
+	out = strv_dup(env);
+	snprintf(kv, sizeof(kv), "HOME=%s", ids->home[0] ? ids->home : "/");
+	strv_push(&out, kv);
+	return out;
 }
 
 static const char *
