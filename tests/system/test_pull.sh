@@ -10,7 +10,7 @@
 # note) when docker-registry or skopeo is not installed.
 . "$(dirname "$0")/lib.sh"
 
-DRIVER=$PICOLET_BIN/tests/test_registry_pull
+DRIVER=${PICOLET_PULL_DRIVER:-$PICOLET_BIN/tests/test_registry_pull}
 REG_PIDS=()
 
 free_port() {
