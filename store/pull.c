@@ -127,8 +127,12 @@ resolved(int error, const char *addr, const struct err *err, void *arg)
 		pull_finish(p, error, "%s", err->msg);
 		return;
 	}
-	snprintf(p->addr, sizeof(p->addr), "%s", addr);
-	snprintf(p->addr_host, sizeof(p->addr_host), "%s", p->cur.host);
+	if (strlen(addr) >= sizeof(p->addr)) {
+		pull_finish(p, -EINVAL, "bad address for %s", p->cur.host);
+		return;
+	}
+	memcpy(p->addr, addr, strlen(addr) + 1);
+	memcpy(p->addr_host, p->cur.host, sizeof(p->addr_host));
 	send_now(p);
 }
 

@@ -79,12 +79,14 @@ store_reg_challenge_parse(const char *hdr, struct store_reg_challenge *c)
 			continue;
 		}
 		p = param_value(p + 1, val, sizeof(val));
-		if (kn == 5 && strncasecmp(k, "realm", 5) == 0)
-			snprintf(c->realm, sizeof(c->realm), "%s", val);
-		else if (kn == 7 && strncasecmp(k, "service", 7) == 0)
-			snprintf(c->service, sizeof(c->service), "%s", val);
-		else if (kn == 5 && strncasecmp(k, "scope", 5) == 0)
-			snprintf(c->scope, sizeof(c->scope), "%s", val);
+		/* a value too long for us is refused, not cut */
+		if ((kn == 5 && strncasecmp(k, "realm", 5) == 0 &&
+		    cpy(c->realm, sizeof(c->realm), val, strlen(val)) < 0) ||
+		    (kn == 7 && strncasecmp(k, "service", 7) == 0 &&
+		    cpy(c->service, sizeof(c->service), val, strlen(val)) < 0) ||
+		    (kn == 5 && strncasecmp(k, "scope", 5) == 0 &&
+		    cpy(c->scope, sizeof(c->scope), val, strlen(val)) < 0))
+			return -EINVAL;
 	}
 	if (strcmp(c->scheme, "Bearer") == 0 && c->realm[0] == '\0')
 		return -EINVAL;
