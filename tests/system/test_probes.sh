@@ -13,8 +13,9 @@
 #    port is "connection refused"; an exec probe whose command does not
 #    exist says so;
 #  - bad servers: a probe that hangs (exec sleep, HTTP server that never
-#    answers) times out, garbage and a huge header fail, and picolet's fds
-#    and children are what they were once the pods are gone.
+#    answers, or never ends its body) times out while a healthy pod's
+#    probes keep their pace, garbage and a huge header fail, and picolet's
+#    fds and children are what they were once the pods are gone.
 # The slow liveness pod starts first and is checked last, so its 40 s run
 # overlaps the other cases.
 . "$(dirname "$0")/lib.sh"
@@ -119,6 +120,12 @@ sleeps_in() {
 		[ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "sleep 100 " ] &&
 		    echo "$p"
 	done | wc -l
+}
+fd_list() {
+	local f
+	for f in /proc/"$PICOLET_PID"/fd/*; do
+		printf '%s->%s ' "${f##*/}" "$(readlink "$f")"
+	done
 }
 picolet_fds() { ls "/proc/$PICOLET_PID/fd" 2>/dev/null | wc -l; }
 picolet_kids() { children_of "$PICOLET_PID" | wc -l; }
@@ -406,8 +413,20 @@ $SPIN" 'readinessProbe:
   periodSeconds: 1' | put_manifest hbig.yaml
 }
 
+launch_hostnet() {
+	# hostNetwork: probed in picolet's own namespace (here the test's).
+	ppod hhost "mkdir -p /www && echo ok >/www/index.html && httpd -p 18080 -h /www
+$SPIN" 'readinessProbe:
+  httpGet: {path: /index.html, port: 18080}
+  periodSeconds: 1
+livenessProbe:
+  tcpSocket: {port: 18080}
+  periodSeconds: 1' | sed 's/^spec:$/spec:\n  hostNetwork: true/' | put_manifest hhost.yaml
+}
+
 # All of the above at once, before their cases: they run side by side.
 launch_details() {
+	launch_hostnet
 	launch_http_named_header
 	launch_http_500
 	launch_http_redirect
@@ -458,6 +477,13 @@ case_tcp() {
 	drop tcpok tcpno
 }
 
+case_hostnet() {
+	wait_for '[ "$(ready_of hhost)" = true ]' 20 "hhost ready" || return 1
+	assert_eq "$(q hhost .spec.hostNetwork)" true "hostNetwork" || return 1
+	assert_eq "$(restarts hhost)" 0 "restartCount" || return 1
+	drop hhost
+}
+
 case_exec_missing() {
 	wait_for '[ "$(ev_count emiss Unhealthy)" -ge 1 ]' 20 "emiss Unhealthy" || return 1
 	local ev
@@ -495,13 +521,14 @@ case_garbage() {
 }
 
 case_hang_leak() {
-	local fd0 kid0 fd1 kid1 fdm
+	local fd0 kid0 fdm
 	# Nothing else runs now (not even what a failed case left): the
 	# baseline is picolet alone.
 	rm -f "$T"/manifests/*.yaml
 	wait_for '[ "$(npods)" = 0 ]' 30 "no pods" || return 1
 	fd0=$(picolet_fds)
 	kid0=$(picolet_kids)
+	FDS0=$(fd_list)
 	ppod hexec "$SPIN" 'livenessProbe:
   exec: {command: [sleep, "100"]}
   periodSeconds: 1
@@ -512,14 +539,25 @@ $SPIN" 'readinessProbe:
   httpGet: {path: /, port: 8080}
   periodSeconds: 1
   timeoutSeconds: 1' | put_manifest hslow.yaml
+	# A server that sends a head and part of a body, then nothing.
+	ppod hopen "$(nc_server 8080 'printf "HTTP/1.0 200 OK\r\n\r\npartial body"; sleep 100')
+$SPIN" 'readinessProbe:
+  httpGet: {path: /, port: 8080}
+  periodSeconds: 1
+  timeoutSeconds: 1' | put_manifest hopen.yaml
 	# A healthy pod next to them keeps its pace.
-	ppod hfine "$SPIN" 'readinessProbe:
-  exec: {command: ["true"]}
+	ppod hfine "$(nc_server 8080 'printf "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"')
+$SPIN" 'readinessProbe:
+  httpGet: {path: /, port: 8080}
   periodSeconds: 1' | put_manifest hfine.yaml
-	wait_for '[ "$(ev_count hexec Unhealthy timeout)" -ge 6 ] && [ "$(ev_count hslow Unhealthy)" -ge 6 ]' 30 \
+	# Its first probe may race nc's start; none may fail once ready.
+	local n0
+	wait_for '[ "$(ready_of hfine)" = true ]' 20 "hfine ready" || return 1
+	n0=$(ev_count hfine Unhealthy)
+	wait_for '[ "$(ev_count hexec Unhealthy timeout)" -ge 6 ] && [ "$(ev_count hslow Unhealthy)" -ge 6 ] && [ "$(ev_count hopen Unhealthy)" -ge 6 ]' 30 \
 	    "6 timed-out probes each" || return 1
 	fdm=$(picolet_fds)
-	note "picolet fds: $fd0 before, $fdm with 3 pods and probes hanging; children $kid0 before, $(picolet_kids) now"
+	note "picolet fds: $fd0 before, $fdm with 4 pods and probes hanging; children $kid0 before, $(picolet_kids) now"
 	assert_contains "$(events hexec Unhealthy)" "Liveness probe failed: timeout: the probe did not answer within 1s" \
 	    "exec timeout event" || return 1
 	local s
@@ -527,20 +565,37 @@ $SPIN" 'readinessProbe:
 	note "hslow: $s"
 	assert_contains "$s" "Readiness probe failed:" "http timeout event" || return 1
 	assert_match "$s" "timeout|[Tt]imed out|deadline" "http event says timeout" || return 1
+	s=$(events hopen Unhealthy)
+	note "hopen: $s"
+	assert_match "$s" "timeout|[Tt]imed out|deadline" "never-closing body: timeout" || return 1
+	assert_ne "$(ready_of hopen)" true "hopen ready" || return 1
 	# Every timed-out `sleep 100` was killed: at most the one in flight.
 	local n
 	n=$(sleeps_in "$(q hexec .metadata.uid)")
 	assert_between "$n" 0 1 "sleep 100 processes left in hexec" || return 1
 	assert_eq "$(restarts hexec)" 0 "hexec restarts (threshold 1000)" || return 1
 	assert_eq "$(ready_of hfine)" true "hfine ready" || return 1
-	assert_eq "$(ev_count hfine Unhealthy)" 0 "hfine Unhealthy events" || return 1
-	drop hexec hslow hfine
+	assert_eq "$(ev_count hfine Unhealthy)" "$n0" "hfine Unhealthy events once ready" || return 1
+	# hfine's probes, one a second while the others hang (10 ms clock).
+	local iv
+	iv=$(pctl exec hfine -- cat /tmp/t | awk 'NR > 1 { printf "%d ", ($1 - p) * 1000 } { p = $1 }')
+	note "hfine's intervals (ms): $iv"
+	local i nbad=0 ni=0
+	for i in $iv; do
+		ni=$((ni + 1))
+		{ [ "$i" -ge 500 ] && [ "$i" -le 1500 ]; } || nbad=$((nbad + 1))
+	done
+	[ "$ni" -ge 5 ] || fail "only $ni intervals" || return 1
+	assert_eq "$nbad" 0 "intervals off 1 s by more than 0.5 s" || return 1
+	drop hexec hslow hopen hfine
 	wait_for '[ "$(npods)" = 0 ]' 30 "no pods" || return 1
-	fd1=$(picolet_fds)
-	kid1=$(picolet_kids)
-	note "picolet after: fds $fd1, children $kid1"
-	assert_eq "$fd1" "$fd0" "picolet's fd count before and after" || return 1
-	assert_eq "$kid1" "$kid0" "picolet's children before and after" || return 1
+	# A connection of ours or a clean-up job may take a moment to end.
+	if ! wait_for '[ "$(picolet_fds)" = "$fd0" ] && [ "$(picolet_kids)" = "$kid0" ]' 5 \
+	    "picolet's fds and children as before"; then
+		note "fds before: $(echo $FDS0)"
+		note "fds now: $(fd_list)"
+		return 1
+	fi
 }
 
 import_busybox || { not_ok "import busybox"; done_testing; }
@@ -556,6 +611,7 @@ run_case "httpGet: port by name, path, custom header, User-Agent" case_http_name
 run_case "httpGet: 500 fails, the status in the event" case_http_500
 run_case "httpGet: 301 is success, not followed" case_http_redirect
 run_case "tcpSocket: open port ready, closed port 'connection refused'" case_tcp
+run_case "hostNetwork pod: httpGet and tcpSocket probes in picolet's netns" case_hostnet
 run_case "exec probe: command not found" case_exec_missing
 run_case "liveness failing after 10 s: one restart within 40 s" case_liveness
 run_case "httpGet: garbage and a huge header fail, picolet fine" case_garbage
