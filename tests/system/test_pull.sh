@@ -216,6 +216,23 @@ class H(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b[: len(b) // 3]); self.wfile.flush()
             time.sleep(8)
             return
+        if mode == "cutmany" and d == layer and state["cut"] < 4:
+            state["cut"] += 1
+            start = int(r.split("=")[1].rstrip("-")) if r else 0
+            part = b[start:start + max(1, (len(b) - start) // 8)]
+            if r:
+                self.send_response(206)
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(b) - 1, len(b)))
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(b) - start)); self.end_headers()
+            self.wfile.write(part); self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        if r and mode == "cutmany":
+            start = int(r.split("=")[1].rstrip("-"))
+            return self.send(206, b[start:], "application/octet-stream",
+                [("Content-Range", "bytes %d-%d/%d" % (start, len(b) - 1, len(b)))])
         if mode == "cut" and d == layer and state["cut"] == 0:
             state["cut"] = 1
             self.send_response(200); self.send_header("Content-Length", str(len(b))); self.end_headers()
@@ -273,6 +290,15 @@ case_stall() {
 	assert_contains "$(cat "$T/fake-stall.log")" "range=bytes=" "a Range request after the idle timeout" || return 1
 }
 
+case_cut_again() {
+	fake cutmany || return 1
+	STORE=$T/s-again PICOLET_PULL_AGAIN=1 pull "$FAKE/busybox:1" || return 1
+	# 1 + 3 retries cut, each resuming; the next pull goes on from there
+	local n
+	n=$(grep -c "range=bytes=" "$T/fake-cutmany.log")
+	assert_between "$n" 4 4 "ranged layer requests" || return 1
+}
+
 case_multi() {
 	fake multi || return 1
 	STORE=$T/s-multi pull "$FAKE/busybox:1" || return 1
@@ -309,6 +335,7 @@ run_case "hostile: Bearer token flow, redirect to another host drops auth" case_
 run_case "hostile: digest mismatch leaves nothing" case_mismatch
 run_case "hostile: transfer cut mid-blob is resumed with a Range" case_cut_resume
 run_case "hostile: a stalled blob is cut by the idle timeout and resumed" case_stall
+run_case "hostile: a pull that failed mid-blob is resumed by the next" case_cut_again
 run_case "hostile: endless and huge manifests refused" case_endless
 run_case "multi-arch index resolved to this platform" case_multi
 run_case "hostile: index without this platform" case_platform
