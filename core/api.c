@@ -230,11 +230,12 @@ manifest_diags(struct jsonw *w, struct agent *a, enum cfg_severity sev)
 
 	jw_arr(w);
 	TAILQ_FOREACH(f, &a->mdir.files, entry) {
+		/* A whole-file error is at 1:1; a duplicate at its object. */
 		if (sev == CFG_ERROR && f->error[0] != '\0')
-			diag_item(w, f->name, 0, 0, "", f->error);
+			diag_item(w, f->name, 1, 1, "", f->error);
 		if (sev == CFG_ERROR && f->dup[0] != '\0')
-			diag_item(w, f->name, f->dup_line, 0, "metadata.name",
-			    f->dup);
+			diag_item(w, f->name, f->dup_line > 0 ? f->dup_line : 1,
+			    1, "metadata.name", f->dup);
 		for (i = 0; i < f->diags.n; i++) {
 			const struct cfg_diag *d = &f->diags.d[i];
 
