@@ -435,6 +435,11 @@ launch_details() {
 	launch_garbage
 }
 
+# The pod's address (status.podIP): where its probes go.
+pod_ip() {
+	pctl get pod "$1" -o json | jq -r '.status.podIP // empty'
+}
+
 case_http_named_header() {
 	wait_for '[ "$(ready_of hname)" = true ]' 20 "hname ready" || return 1
 	local req
@@ -442,7 +447,10 @@ case_http_named_header() {
 	assert_contains "$req" "GET /healthz?x=1 HTTP/1." "request line" || return 1
 	assert_contains "$req" "X-Custom: hello probe" "custom header" || return 1
 	assert_contains "$req" "User-Agent: kube-probe/" "User-Agent" || return 1
-	assert_match "$req" $'Host: 127.0.0.1(:8081)?\n' "Host header" || return 1
+	# Probes reach the pod at its IP, as kubelet's do.
+	local ip
+	ip=$(pod_ip hname)
+	assert_match "$req" "Host: ${ip//./\\.}(:8081)?"$'\r?\n' "Host header" || return 1
 	drop hname
 }
 
@@ -471,7 +479,7 @@ case_http_redirect() {
 case_tcp() {
 	wait_for '[ "$(ready_of tcpok)" = true ]' 20 "tcpok ready" || return 1
 	wait_for '[ "$(ev_count tcpno Unhealthy)" -ge 1 ]' 20 "tcpno Unhealthy" || return 1
-	assert_contains "$(events tcpno Unhealthy)" "Readiness probe failed: dial tcp 127.0.0.1:9001: connect: Connection refused" \
+	assert_contains "$(events tcpno Unhealthy)" "Readiness probe failed: dial tcp $(pod_ip tcpno):9001: connect: Connection refused" \
 	    "connection refused event" || return 1
 	assert_eq "$(ready_of tcpno)" false "tcpno ready" || return 1
 	drop tcpok tcpno
@@ -509,9 +517,9 @@ case_garbage() {
 	b=$(events hbig Unhealthy)
 	note "garbage: $g"
 	note "huge header: $b"
-	assert_contains "$g" 'Readiness probe failed: Get "http://127.0.0.1:8080/": malformed response' \
+	assert_contains "$g" "Readiness probe failed: Get \"http://$(pod_ip hgarb):8080/\": malformed response" \
 	    "garbage event" || return 1
-	assert_contains "$b" 'Readiness probe failed: Get "http://127.0.0.1:8080/": response header too large' \
+	assert_contains "$b" "Readiness probe failed: Get \"http://$(pod_ip hbig):8080/\": response header too large" \
 	    "huge header event" || return 1
 	assert_eq "$(ready_of hgarb)" false "hgarb ready" || return 1
 	assert_eq "$(ready_of hbig)" false "hbig ready" || return 1
