@@ -515,3 +515,6 @@ bench_wake
 check_leftovers
 summary | tee "$T/summary.txt"
 sed 's/^/summary: /' "$T/summary.txt" >>"$RES"
+# Issue 3's probe benchmark (tests/bench/probes.sh): its own picolet,
+# pods and summary.
+"$DIR/probes.sh"
