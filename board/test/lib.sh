@@ -40,12 +40,13 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# disk NAME: a copy of the image at $W/NAME.img, 512 MiB (so the first boot
-# grows the data partition), with the test key on the boot partition.
+# disk NAME [SIZE]: a copy of the image at $W/NAME.img, 512M unless told
+# (so the first boot grows the data partition), with the test key on the
+# boot partition.
 disk() {
 	local d=$W/$1.img
 	cp --sparse=always "$OUT/picolet-rpi-arm64.img" "$d"
-	truncate -s 512M "$d"
+	truncate -s "${2:-512M}" "$d"
 	mcopy -o -i "$d@@4M" "$W/key.pub" ::authorized_keys
 	echo "$d"
 }

@@ -10,7 +10,9 @@
 #     with the same SSH host key;
 #   boot 2 (bad input): a card without a data partition, a malformed
 #     network.txt, and no network link at boot: SSH still comes up once
-#     the link does, and /run/board/problems says what is wrong.
+#     the link does, and /run/board/problems says what is wrong;
+#   boot 3: a full data partition: SSH comes up, picolet answers, and the
+#     problem is reported.
 # Before the boots: picolet-sntp against a local NTP responder (sntp.sh).
 # Prints the figures of the closing note and "N passed, N failed".
 set -uo pipefail
@@ -146,6 +148,32 @@ if wait_ssh "$BOOT_WAIT"; then
 else
 	bad "SSH did not come up after the link did"
 	tail -n 30 "$W/console2.log"
+fi
+stop
+
+echo "== boot 3: a full data partition"
+d=$(disk full 256M)		# the image's size: nothing to grow
+put "$d" "$W/network.txt" network.txt
+# p2 starts at 132 MiB (board/mksdimage.sh); fill it to the last blocks
+p2="$d?offset=$((132 * 1048576))"
+fb=$(dumpe2fs -h "$p2" 2>/dev/null | awk -F: '/^Free blocks/ { print $2 + 0 }')
+bs=$(dumpe2fs -h "$p2" 2>/dev/null | awk -F: '/^Block size/ { print $2 + 0 }')
+yes picolet | head -c $(((fb - 64) * bs)) >"$W/fill"	# not zeros: debugfs makes holes of those
+debugfs -w -R "write $W/fill fill" "$p2" >/dev/null 2>&1
+rm -f "$W/fill" "$W/known_hosts"
+boot "$d" "$W/console3.log"
+if wait_ssh "$BOOT_WAIT"; then
+	ok "SSH up with a full data partition"
+	check "problem reported: data partition full" \
+	    rsh 'grep -q "is full" /run/board/problems'
+	# picolet cannot make its state directory on a card full from the
+	# first boot: it must say so where a login shows it
+	check "picolet answers, or its failure is reported" wait_for 60 \
+	    'picoctl get pods >/dev/null || grep -q "picolet exited.*No space" /run/board/problems'
+	rsh 'cat /run/board/problems' | sed 's/^/   problems: /'
+else
+	bad "SSH did not come up with a full data partition"
+	tail -n 30 "$W/console3.log"
 fi
 stop
 
