@@ -210,6 +210,8 @@ sort_unique(uint32_t *v, size_t *n)
 {
 	size_t i, j = 0;
 
+	if (*n == 0)
+		return;		/* v may be NULL: qsort's is nonnull */
 	qsort(v, *n, sizeof(*v), u32_cmp);
 	for (i = 0; i < *n; i++)
 		if (j == 0 || v[j - 1] != v[i])
