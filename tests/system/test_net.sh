@@ -174,6 +174,49 @@ case_cleanup() {
 	alive "$PICOLET_PID" || fail "picolet died" || return 1
 }
 
+# Without drain, SIGTERM lets go of the pods and leaves their network
+# as it is; a restart adopts them with the same address; a drain stop
+# then removes everything.
+case_restart_drain() {
+	web_pod d '    - containerPort: 8080
+      hostPort: 18081
+      name: hp' | put_manifest d.yaml
+	wait_for '[ "$(pod_phase d)" = Running ] && [ -n "$(pod_ip d)" ]' 15 "d Running" || return 1
+	local ip
+	ip=$(pod_ip d)
+	wait_for '[ "$(fetch 192.0.2.10 18081)" = d ]' 5 "hostPort 18081" || return 1
+	stop_picolet
+	assert_eq "$PICOLET_RC" 0 "picolet exit status after SIGTERM" || return 1
+	assert_eq "$(fetch "$ip" 8080)" d "d still answers with picolet stopped" || return 1
+	assert_eq "$(fetch 192.0.2.10 18081)" d "hostPort still answers with picolet stopped" || return 1
+	start_picolet --drain || return 1
+	wait_for '[ "$(pod_phase d)" = Running ]' 10 "d adopted" || return 1
+	assert_eq "$(pod_ip d)" "$ip" "d's address after the restart" || return 1
+	assert_eq "$(fetch 192.0.2.10 18081)" d "hostPort after the restart" || return 1
+	stop_picolet
+	assert_eq "$PICOLET_RC" 0 "picolet exit status after a drain stop" || return 1
+	[ -z "$(our_veths)" ] || fail "veths after a drain stop: $(our_veths)" || return 1
+	! inns ip link show pico0 >/dev/null 2>&1 || fail "pico0 after a drain stop" || return 1
+	! inns nft list table ip picolet >/dev/null 2>&1 || fail "table ip picolet after a drain stop" || return 1
+	local left
+	left=$(find "$T/state/ipam" -name '10.88.*' 2>/dev/null; grep -rlE '[0-9a-f]{8}-[0-9a-f]{4}-' "$T/state/ipam" 2>/dev/null)
+	[ -z "$left" ] || fail "IPAM entries after a drain stop: $left" || return 1
+	rm_manifest d.yaml
+}
+
+# [network] keep_bridge: the bridge stays when the last pod goes.
+case_keep_bridge() {
+	printf '[network]\nkeep_bridge = true\n' >>"$T/picolet.conf"
+	start_picolet || return 1
+	web_pod k | put_manifest k.yaml
+	wait_for '[ "$(pod_phase k)" = Running ] && [ -n "$(pod_ip k)" ]' 15 "k Running" || return 1
+	rm_manifest k.yaml
+	wait_for 'pod_gone k' 10 "k gone" || return 1
+	wait_for '[ -z "$(our_veths)" ]' 5 "k's veth gone" || return 1
+	inns ip link show pico0 >/dev/null 2>&1 || fail "pico0 removed despite keep_bridge" || return 1
+	stop_picolet
+}
+
 import_busybox || { not_ok "import busybox"; done_testing; }
 add_uplink || { not_ok "uplink veth in the test's netns"; done_testing; }
 start_picolet || { not_ok "picolet starts"; done_testing; }
@@ -184,5 +227,7 @@ run_case "hostPort reaches the pod from the node" case_hostport
 run_case "the same hostPort twice: the later pod gets an event" case_hostport_conflict
 run_case "a deleted pod's address is released" case_ip_released
 run_case "nothing left after every manifest is deleted" case_cleanup
+run_case "SIGTERM keeps the network; restart adopts; drain removes all" case_restart_drain
+run_case "keep_bridge keeps the bridge" case_keep_bridge
 stop_picolet
 done_testing

@@ -401,6 +401,10 @@ case_restart() {
 	[ "$(printf '%s' "$jw" | jeval 'sum(d.values())')" -ge 50 ] ||
 	    fail "the web loop made too few connections" || return 1
 	assert_eq "$(errs "$jp")" 0 "failed connections to plain across the restart" || return 1
+	assert_eq "$(svc_ip web)" "$VIP" "web's clusterIP after the restart" || return 1
+	assert_eq "$(svc_ip plain)" "$pip" "plain's clusterIP after the restart" || return 1
+	assert_eq "$(svc_json np | jeval 'd["spec"]["ports"][0]["nodePort"]')" 30080 \
+	    "np's nodePort after the restart" || return 1
 	spread "$(client tcp 150 "$VIP" 80)" 150 || return 1
 	# Known product bug (see the report): an adopted pod with a
 	# readiness probe is unready until its first probe after the
@@ -474,14 +478,18 @@ case_bad() {
     targetPort: 8080
     nodePort: 40000' | put_manifest svc-zrange.yaml
 	svc outside 'app: web' '  clusterIP: 10.200.0.5' | put_manifest svc-zoutside.yaml
-	wait_for 'ev=$(pctl get events 2>&1); [[ $ev == *dup* && $ev == *range* && $ev == *outside* ]]' 5 \
-	    "events for dup, range and outside" || { pctl get events 2>&1 | tail -n 8 | sed 's/^/#     /'; return 1; }
+	svc taken 'app: web' "  clusterIP: $VIP" | put_manifest svc-ztaken.yaml
+	wait_for 'ev=$(pctl get events 2>&1); [[ $ev == *dup* && $ev == *range* && $ev == *outside* && $ev == *taken* ]]' 5 \
+	    "events for dup, range, outside and taken" || { pctl get events 2>&1 | tail -n 8 | sed 's/^/#     /'; return 1; }
 	local ev
 	ev=$(pctl get events 2>&1)
-	printf '%s\n' "$ev" | grep -E 'dup|range|outside' | sed 's/^/# /'
+	printf '%s\n' "$ev" | grep -E 'dup|range|outside|taken' | sed 's/^/# /'
 	assert_match "$(printf '%s\n' "$ev" | grep dup)" '30080.*already allocated' "dup's event" || return 1
 	assert_match "$(printf '%s\n' "$ev" | grep range)" '40000.*outside' "range's event" || return 1
 	assert_match "$(printf '%s\n' "$ev" | grep outside)" '10\.200\.0\.5.*not in' "outside's event" || return 1
+	assert_match "$(printf '%s\n' "$ev" | grep taken)" "${VIP//./\\.}.*already allocated" "taken's event" || return 1
+	assert_eq "$(svc_ip web)" "$VIP" "web keeps its clusterIP" || return 1
+	spread "$(client tcp 150 "$VIP" 80)" 150 || return 1
 	! printf '%s\n' "$ev" | grep -E 'FailedToAllocate' | grep -qw np ||
 	    fail "an event on np (the first holder of 30080)" || return 1
 	# The first keeps working.
@@ -492,11 +500,12 @@ case_bad() {
 	rm_manifest svc-zdup.yaml
 	rm_manifest svc-zrange.yaml
 	rm_manifest svc-zoutside.yaml
+	rm_manifest svc-ztaken.yaml
 	# Wait until they are out of the table: a pod started in the same
 	# sync as a Service's removal reads the freed Service (product bug,
 	# see the report).
-	wait_for '! pctl get svc 2>&1 | grep -qE "^(dup|range|outside) "' 5 \
-	    "dup, range, outside gone" || return 1
+	wait_for '! pctl get svc 2>&1 | grep -qE "^(dup|range|outside|taken) "' 5 \
+	    "dup, range, outside, taken gone" || return 1
 }
 
 case_cleanup() {
@@ -535,7 +544,7 @@ run_case "hairpin: a pod reaches itself through its Service" case_hairpin
 run_case "service env vars in a pod started after the Services" case_env
 run_case "selector-less Service with an Endpoints object" case_selectorless
 run_case "picoctl get svc/endpoints, describe svc, the API" case_views
-run_case "bad Services: nodePort taken or out of range, clusterIP outside the CIDR" case_bad
+run_case "bad Services: nodePort taken or out of range, clusterIP outside the CIDR or taken" case_bad
 run_case "SIGKILL and restart of picolet: no failed connection (pods without probes)" case_restart
 run_case "nothing left after every manifest is deleted" case_cleanup
 stop_picolet
