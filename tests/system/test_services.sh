@@ -21,7 +21,8 @@ ep_ready() { ep_names "$1" addresses; }
 ep_unready() { ep_names "$1" notReadyAddresses; }
 
 # client.py MODE N HOST PORT: N connections (tcp: GET / over HTTP/1.0;
-# udp: one datagram, a fresh socket each) from the test's netns; prints a
+# udp: one datagram, a fresh socket each; udpsrc: the same, always from
+# source port 40053, so one conntrack flow) from the test's netns; prints a
 # JSON object of body -> count, errors as "ERR:<exception>".  MODE loop:
 # connect every 20 ms for up to N seconds or until $T/stop exists.
 write_client() {
@@ -34,6 +35,9 @@ def one(udp):
     if udp:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(2)
+        if mode == "udpsrc":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", 40053))
         try:
             s.sendto(b"hi\n", (host, port))
             return s.recv(512).decode().strip()
@@ -65,7 +69,7 @@ if mode == "loop":
         time.sleep(0.02)
 else:
     for i in range(n):
-        count(mode == "udp")
+        count(mode != "tcp")
 print(json.dumps(c, sort_keys=True))
 EOF
 }
@@ -295,6 +299,27 @@ case_udp() {
 	wait_for '[ "$(errs "$(client udp 1 "$ip" 53)")" = 0 ]' 5 "UDP $ip:53 answers" || return 1
 	j=$(client udp 150 "$ip" 53)
 	spread "$j" 150
+}
+
+# A UDP flow stays on its endpoint (conntrack); when that endpoint
+# leaves, its entries are flushed and the same flow moves to another pod.
+case_udp_flush() {
+	local ip j first k
+	ip=$(svc_ip dns)
+	j=$(client udpsrc 5 "$ip" 53)
+	note "flow from :40053: $j"
+	assert_eq "$(printf '%s' "$j" | jeval 'len(d)')" 1 "backends of one UDP flow" || return 1
+	first=$(printf '%s' "$j" | jeval 'list(d)[0]')
+	case $first in w1|w2|w3) ;; *) fail "flow answered by '$first'"; return 1 ;; esac
+	pctl exec "$first" -- rm -f /tmp/ready || fail "exec rm /tmp/ready" || return 1
+	k=$(for p in w1 w2 w3; do [ "$p" = "$first" ] || printf '%s ' "$p"; done)
+	wait_for '[ "$(ep_ready dns)" = "${k% }" ]' 5 "$first out of dns's endpoints" || return 1
+	j=$(client udpsrc 5 "$ip" 53)
+	note "flow from :40053 after $first left: $j"
+	assert_eq "$(errs "$j")" 0 "UDP errors" || return 1
+	assert_eq "$(cnt "$j" "$first")" 0 "datagrams still going to $first" || return 1
+	pctl exec "$first" -- touch /tmp/ready
+	wait_for '[ "$(ep_ready dns)" = "w1 w2 w3" ]' 5 "$first back" || return 1
 }
 
 case_affinity() {
@@ -537,6 +562,7 @@ run_case "an unready pod leaves the endpoints and gets no traffic" case_unready
 run_case "no ready endpoints: connection refused at once" case_reject
 run_case "NodePort (given and allocated) from the node's address" case_nodeport
 run_case "UDP Service" case_udp
+run_case "a UDP flow leaves an endpoint that goes (conntrack flushed)" case_udp_flush
 run_case "sessionAffinity ClientIP keeps a client on one pod" case_affinity
 run_case "hairpin: a pod reaches itself through its Service" case_hairpin
 run_case "service env vars in a pod started after the Services" case_env
