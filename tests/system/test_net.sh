@@ -4,7 +4,10 @@
 # and are reached from that namespace; /etc/hosts holds the pod's own
 # name and address; hostPort is DNAT'ed from the node to the pod; a second
 # pod asking for the same hostPort gets an event; deleting every manifest
-# leaves no veth, no bridge, no nftables table and no IPAM files.
+# leaves no veth, no bridge, no nftables table and no IPAM files; SIGTERM
+# without drain leaves pods and their network answering, a restart adopts
+# them with their addresses, a drain stop removes everything; keep_bridge
+# keeps the bridge.
 . "$(dirname "$0")/lib.sh"
 
 inns() { nsenter --net="/run/netns/$NETNS" -- "$@"; }
