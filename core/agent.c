@@ -117,6 +117,9 @@ agent_sync(struct agent *a)
 
 	if (!a->ready)
 		return;
+	/* The manifests' objects just changed: the service table points
+	 * into them, and containers starting below read it for their env. */
+	services_compute(a);
 	w = collect(a, &n);
 	if (a->stopping)
 		n = 0;

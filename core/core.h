@@ -188,6 +188,7 @@ struct ctr {
 	char dir[4096];			/* run dir: <run>/pods/<uid>/<name> */
 	bool stopping;			/* SIGTERM sent */
 	bool started;			/* the startup probe passed (or none) */
+	bool adopt_ready, adopt_started;	/* as saved, for adoption */
 	struct probe probes[PROBE_NKINDS];
 	struct probe hook;		/* postStart or preStop in flight */
 	struct cfg_probe hook_spec;

@@ -49,8 +49,11 @@ ctr_set_running(struct ctr *c, int64_t started)
 	c->reason[0] = c->message[0] = '\0';
 	c->kill_reason[0] = '\0';
 	probes_start(c);
-	/* Without a readiness probe a container is ready once started. */
-	c->ready = c->started && c->probes[PROBE_READINESS].spec == NULL;
+	/* Without a readiness probe a container is ready once started; an
+	 * adopted one keeps what its probes last said. */
+	c->ready = c->started && (c->probes[PROBE_READINESS].spec == NULL ||
+	    c->adopt_ready);
+	c->adopt_ready = false;
 	pod_recompute(c->pod);
 }
 

@@ -84,8 +84,10 @@ ctr_adopt(struct ctr *c)
 		ctr_read_exit(c, &t);
 		goto ended;
 	}
-	if (access(c->dir, F_OK) < 0)
+	if (access(c->dir, F_OK) < 0) {
+		c->adopt_ready = c->adopt_started = false;
 		return;		/* never started: the caller starts it */
+	}
 	adopt_half_started(c);
 	memset(&t, 0, sizeof(t));
 	t.set = true;
@@ -96,6 +98,7 @@ ctr_adopt(struct ctr *c)
 	snprintf(t.message, sizeof(t.message), "picolet restarted while "
 	    "the container was starting");
 ended:
+	c->adopt_ready = c->adopt_started = false;	/* a new instance */
 	ctr_release(c);
 	c->last = t;
 	if (c->pod->deletion_ns == 0 && c->pod->spec != NULL)

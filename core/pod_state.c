@@ -74,6 +74,8 @@ pod_save(struct pod *p)
 		jw_kstr(&w, "imageID", c->image_id);
 		jw_kint(&w, "backoffDelay", c->backoff.delay);
 		jw_kint(&w, "backoffLast", c->backoff.last);
+		jw_kbool(&w, "ready", c->ready);
+		jw_kbool(&w, "started", c->started);
 		term_write(&w, "last", &c->last);
 		term_write(&w, "term", &c->term);
 		jw_obj_end(&w);
@@ -142,6 +144,10 @@ ctr_restore(struct ctr *c, const struct json *j)
 		snprintf(c->image_id, sizeof(c->image_id), "%s", s);
 	c->backoff.delay = json_get_int(j, "backoffDelay", 0);
 	c->backoff.last = json_get_int(j, "backoffLast", 0);
+	/* A restart of picolet must not make a ready container unready
+	 * (its Services would refuse connections until the next probe). */
+	c->adopt_ready = json_get_bool(j, "ready", false);
+	c->adopt_started = json_get_bool(j, "started", false);
 	term_read(json_get(j, "last"), &c->last);
 	term_read(json_get(j, "term"), &c->term);
 }

@@ -77,7 +77,8 @@ void
 probes_start(struct ctr *c)
 {
 	memset(c->probes, 0, sizeof(c->probes));
-	c->started = spec_of(c, PROBE_STARTUP) == NULL;
+	c->started = spec_of(c, PROBE_STARTUP) == NULL || c->adopt_started;
+	c->adopt_started = false;
 	if (!c->started) {
 		probe_begin(c, PROBE_STARTUP);
 		return;
