@@ -193,7 +193,6 @@ struct ctr {
 	struct probe hook;		/* postStart or preStop in flight */
 	struct cfg_probe hook_spec;
 	ev_timer kill_t;		/* SIGKILL when its own grace is over */
-	char kill_reason[256];		/* why picolet stopped it */
 };
 
 /* ---- pods ---- */

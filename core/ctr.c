@@ -47,7 +47,6 @@ ctr_set_running(struct ctr *c, int64_t started)
 	c->state = CTR_RUNNING;
 	c->started_ns = started;
 	c->reason[0] = c->message[0] = '\0';
-	c->kill_reason[0] = '\0';
 	probes_start(c);
 	/* Without a readiness probe a container is ready once started; an
 	 * adopted one keeps what its probes last said. */

@@ -69,8 +69,6 @@ post_start_done(struct probe *pr, bool ok, const char *msg)
 	}
 	agent_event(p->a, p, c->name, true, "FailedPostStartHook",
 	    "PostStartHook failed: %s", msg);
-	snprintf(c->kill_reason, sizeof(c->kill_reason), "PostStartHook "
-	    "failed: %s", msg);
 	ctr_signal(c, SIGKILL);
 }
 

@@ -155,6 +155,7 @@ started(struct ctr *c)
 	if (c->probes[PROBE_READINESS].spec == NULL)
 		c->ready = true;
 	pod_recompute(c->pod);
+	(void)pod_save(c->pod);	/* a restarted picolet keeps this */
 	pod_advance(c->pod);	/* a started sidecar lets the next one go */
 }
 
@@ -170,6 +171,7 @@ failed(struct probe *pr, const char *msg)
 		if (c->ready) {
 			c->ready = false;
 			pod_recompute(p);
+			(void)pod_save(p);
 		}
 		return;
 	}
@@ -178,8 +180,6 @@ failed(struct probe *pr, const char *msg)
 	    pr->spec->termination_grace * 1000000000LL : p->grace_ns;
 	agent_event(p->a, p, c->name, false, "Killing", "Container %s "
 	    "failed %s probe, will be restarted", c->name, kind);
-	snprintf(c->kill_reason, sizeof(c->kill_reason), "%s probe failed: "
-	    "%s", kind, msg);
 	probes_stop(c);		/* pr->spec is NULL from here */
 	ctr_stop(c, grace);
 }
@@ -209,6 +209,7 @@ probe_done(struct probe *pr, bool ok, const char *msg)
 		} else if (pr->kind == PROBE_READINESS && !c->ready) {
 			c->ready = true;
 			pod_recompute(p);
+			(void)pod_save(p);
 		}
 		return;
 	}

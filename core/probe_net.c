@@ -156,7 +156,8 @@ http_attempt(struct probe *pr, const char *addr, int port, const char *ns,
 	rq.nheaders = n;
 	rq.tls = h->scheme != NULL && strcmp(h->scheme, "HTTPS") == 0;
 	rq.tls_verify = false;		/* as kubelet */
-	rq.timeout_ms = (unsigned)pr->spec->timeout * 1000;
+	/* The probe's own deadline ends it first: one message for a hang. */
+	rq.timeout_ms = (unsigned)pr->spec->timeout * 1000 + 500;
 	rq.max_body = PROBE_BODY_MAX;
 	rq.overflow = NET_HTTPC_BODY_TRUNCATE;
 	rq.netns = ns;

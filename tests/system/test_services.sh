@@ -431,13 +431,10 @@ case_restart() {
 	assert_eq "$(svc_json np | jeval 'd["spec"]["ports"][0]["nodePort"]')" 30080 \
 	    "np's nodePort after the restart" || return 1
 	spread "$(client tcp 150 "$VIP" 80)" 150 || return 1
-	# Known product bug: an adopted pod with a readiness probe is
-	# unready until its first probe after the restart, so its Service
-	# rejects for that moment (about one run in two loses one
-	# connection).  Shown, not failed: run.sh counts every "not ok".
-	if [ "$(errs "$jw")" != 0 ]; then
-		note "KNOWN BUG: web (pods with readiness probes) refused $(errs "$jw") connection(s) across the restart: adopted pods are unready until their first probe"
-	fi
+	# Adopted pods keep their readiness: no window without endpoints.
+	assert_eq "$(errs "$jw")" 0 \
+	    "web (pods with readiness probes): failed connections across the restart" ||
+	    return 1
 	rm_manifest p1.yaml
 	rm_manifest p2.yaml
 	rm_manifest svc-plain.yaml
