@@ -93,13 +93,34 @@ $(OUT)/tests/%: $(OUT)/tests/unit/%.o $(AGENT_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_AGENT) $(LIBS_TEST)
 
+# Cross builds run the unit tests that need no kernel features (parsers,
+# decoders, state machines) under qemu-user; the rest, and the system
+# tests, need the target's kernel: see make image-test.
+PURE_TESTS := test_cfg_conf test_cfg_pod test_cfg_quantity test_cfg_service \
+              test_cfg_yaml test_core_lifecycle test_http_parse \
+              test_httpc_parse test_json test_net_ipam test_picoctl_fmt \
+              test_picoctl_svc test_registry test_rt_log \
+              test_store_ref
+ifeq ($(ARCH),arm64)
+  UNIT_RUNNER := qemu-aarch64-static -L /usr/aarch64-linux-gnu
+else ifeq ($(ARCH),armhf)
+  UNIT_RUNNER := qemu-arm-static -L /usr/arm-linux-gnueabihf
+endif
+ifneq ($(ARCH),native)
+  UNIT_BINS := $(filter $(addprefix $(OUT)/tests/,$(PURE_TESTS)),$(UNIT_BINS))
+endif
+
 unit: $(UNIT_BINS)
-	@tests/unit/run.sh $(UNIT_BINS)
+	@UNIT_RUNNER="$(UNIT_RUNNER)" tests/unit/run.sh $(UNIT_BINS)
 
 system: all
 	@PICOLET_BIN=$(OUT) tests/system/run.sh $(T)
 
+ifeq ($(ARCH),native)
 test: all unit system
+else
+test: all unit
+endif
 
 # ASan+UBSan build in its own tree (unit and system tests), then valgrind
 # over the unit tests.  picolet itself is not run under valgrind in the

@@ -19,8 +19,11 @@ fi
 for bin in "$@"; do
 	name=$(basename "$bin")
 	# A hung test fails (exit 124) instead of hanging the suite.
+	# UNIT_RUNNER: e.g. qemu-aarch64-static for a cross build (unquoted:
+	# a command and its arguments).
+	# shellcheck disable=SC2086
 	out=$(CMOCKA_MESSAGE_OUTPUT=stdout timeout -k 5 "${UNIT_TIMEOUT:-300}" \
-	    "${vg[@]}" "$bin" 2>&1)
+	    ${UNIT_RUNNER:-} "${vg[@]}" "$bin" 2>&1)
 	rc=$?
 	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' |
 	    awk '{ s += $1 } END { print s + 0 }')
