@@ -108,4 +108,10 @@ void fmt_ep_row(const struct json *ep, bool all_ns, int64_t now,
 void fmt_svc_describe(const struct json *svc, const struct json *ep,
 	const struct json *events, int64_t now, struct buf *b);
 
+/* -o json|yaml of one object, and of a kubectl List (picoctl_get.c). */
+void ctl_add_kind(struct json *it, const char *kind);
+void ctl_print_doc(const struct ctl *ctl, const struct json *j);
+void ctl_print_list(const struct ctl *ctl, struct json *items,
+	const char *kind);
+
 #endif

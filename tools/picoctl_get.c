@@ -40,8 +40,8 @@ add(struct json *obj, struct json *c)
 }
 
 /* Items of a list come without apiVersion and kind; kubectl adds them. */
-static void
-add_kind(struct json *it, const char *kind)
+void
+ctl_add_kind(struct json *it, const char *kind)
 {
 	if (it->type != JSON_OBJ)
 		return;
@@ -57,11 +57,11 @@ fill_kind(struct json *items, const char *kind)
 	struct json *it;
 
 	for (it = items ? items->child : NULL; it; it = it->next)
-		add_kind(it, kind);
+		ctl_add_kind(it, kind);
 }
 
-static void
-print_doc(const struct ctl *ctl, const struct json *j)
+void
+ctl_print_doc(const struct ctl *ctl, const struct json *j)
 {
 	struct buf b;
 
@@ -75,8 +75,8 @@ print_doc(const struct ctl *ctl, const struct json *j)
 }
 
 /* kubectl's List around the items (borrowed, not freed here). */
-static void
-print_list(const struct ctl *ctl, struct json *items, const char *kind)
+void
+ctl_print_list(const struct ctl *ctl, struct json *items, const char *kind)
 {
 	struct json *l = node(JSON_OBJ, NULL, NULL), *md, *it;
 
@@ -92,7 +92,7 @@ print_list(const struct ctl *ctl, struct json *items, const char *kind)
 	md = node(JSON_OBJ, "metadata", NULL);
 	add(md, node(JSON_STR, "resourceVersion", ""));
 	add(l, md);
-	print_doc(ctl, l);
+	ctl_print_doc(ctl, l);
 	it->child = NULL;
 	json_free(l);
 }
@@ -156,11 +156,11 @@ print_pods(const struct ctl *ctl, struct json *j, bool one)
 	if (ctl->output && (!strcmp(ctl->output, "json") ||
 	    !strcmp(ctl->output, "yaml"))) {
 		if (one) {
-			add_kind(j, "Pod");
-			print_doc(ctl, j);
+			ctl_add_kind(j, "Pod");
+			ctl_print_doc(ctl, j);
 		}
 		else
-			print_list(ctl, items, "Pod");
+			ctl_print_list(ctl, items, "Pod");
 		return 0;
 	}
 	if (!one && (items == NULL || items->n == 0)) {
@@ -256,7 +256,7 @@ get_events(struct ctl *ctl)
 	items = (struct json *)json_get(j, "items");
 	if (ctl->output && (!strcmp(ctl->output, "json") ||
 	    !strcmp(ctl->output, "yaml"))) {
-		print_list(ctl, items, "Event");
+		ctl_print_list(ctl, items, "Event");
 		json_free(j);
 		return 0;
 	}

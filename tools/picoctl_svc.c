@@ -32,80 +32,6 @@ static const struct restype svc_type = { "services", "Service", "service" };
 static const struct restype ep_type = { "endpoints", "Endpoints",
 	"endpoints" };
 
-static struct json *
-mknode(enum json_type t, const char *key, const char *s)
-{
-	struct json *j = xcalloc(1, sizeof(*j));
-
-	j->type = t;
-	j->key = key ? xstrdup(key) : NULL;
-	if (s) {
-		j->s = xstrdup(s);
-		j->slen = strlen(s);
-	}
-	return j;
-}
-
-static void
-addnode(struct json *obj, struct json *c)
-{
-	struct json **p = &obj->child;
-
-	while (*p)
-		p = &(*p)->next;
-	*p = c;
-	obj->n++;
-}
-
-static void
-ensure_kind(struct json *it, const char *kind)
-{
-	if (it->type != JSON_OBJ)
-		return;
-	if (!json_get(it, "apiVersion"))
-		addnode(it, mknode(JSON_STR, "apiVersion", "v1"));
-	if (!json_get(it, "kind"))
-		addnode(it, mknode(JSON_STR, "kind", kind));
-}
-
-static void
-put_doc(const struct ctl *ctl, const struct json *j)
-{
-	struct buf b;
-
-	buf_init(&b, CTL_MAXBODY * 4);
-	if (strcmp(ctl->output, "json") == 0)
-		fmt_json(j, &b);
-	else
-		fmt_yaml(j, &b);
-	fputs(b.p ? b.p : "", stdout);
-	buf_free(&b);
-}
-
-/* kubectl prints a list as kind List, the items borrowed from j. */
-static void
-put_list(const struct ctl *ctl, struct json *items, const char *kind)
-{
-	struct json *l = mknode(JSON_OBJ, NULL, NULL), *arr, *md, *it;
-
-	for (it = items ? items->child : NULL; it; it = it->next)
-		ensure_kind(it, kind);
-	addnode(l, mknode(JSON_STR, "apiVersion", "v1"));
-	arr = mknode(JSON_ARR, "items", NULL);
-	if (items) {
-		arr->child = items->child;
-		arr->n = items->n;
-	}
-	addnode(l, arr);
-	addnode(l, mknode(JSON_STR, "kind", "List"));
-	md = mknode(JSON_OBJ, "metadata", NULL);
-	addnode(md, mknode(JSON_STR, "resourceVersion", ""));
-	addnode(l, md);
-	put_doc(ctl, l);
-	arr->child = NULL;
-	json_free(l);
-}
-
 static bool
 labels_match(const struct cfg_selector *sel, const struct json *obj)
 {
@@ -184,10 +110,10 @@ print_objs(const struct ctl *ctl, const struct restype *rt, struct json *j,
 	if (ctl->output && (!strcmp(ctl->output, "json") ||
 	    !strcmp(ctl->output, "yaml"))) {
 		if (one) {
-			ensure_kind(j, rt->kind);
-			put_doc(ctl, j);
+			ctl_add_kind(j, rt->kind);
+			ctl_print_doc(ctl, j);
 		} else
-			put_list(ctl, items, rt->kind);
+			ctl_print_list(ctl, items, rt->kind);
 	} else if (first == NULL) {
 		if (ctl->all_ns)
 			fprintf(stderr, "No resources found\n");
