@@ -30,6 +30,7 @@
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "runtime/container.h"
+#include "tests/unit/rt_fixture.h"
 
 static const char *const applets[] = {
 	"sh", "echo", "sleep", "cat", "ls", "id", "hostname", "grep", "head",
@@ -52,78 +53,6 @@ struct run {
 	pid_t pid;
 };
 
-/* The lines of the host's mount table under our temp dir: other tests
- * may mount elsewhere meanwhile. */
-static char *
-mountinfo(void)
-{
-	char *s, *line, *next;
-	struct buf b;
-	size_t len;
-
-	assert_int_equal(read_file("/proc/self/mountinfo", 1 << 20, &s, &len,
-	    NULL), 0);
-	buf_init(&b, 1 << 20);
-	for (line = s; line != NULL && *line != '\0'; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		if (strstr(line, G.dir) != NULL)
-			buf_printf(&b, "%s\n", line);
-	}
-	free(s);
-	return b.p != NULL ? b.p : xstrdup("");
-}
-
-static void
-put(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write_all(fd, text, strlen(text)), 0);
-	close(fd);
-}
-
-static int
-copy(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in, out, r = 0;
-
-	in = open(from, O_RDONLY | O_CLOEXEC);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (in < 0 || out < 0)
-		r = -1;
-	while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
-		r = write_all(out, buf, (size_t)n);
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	return r;
-}
-
-static void
-find_shim(void)
-{
-	char exe[PATH_MAX - 32], *slash;
-	const char *env = getenv("PICOLET_SHIM");
-	ssize_t n;
-
-	if (env != NULL) {
-		snprintf(G.shim, sizeof(G.shim), "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	assert_true(n > 0);
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	*slash = '\0';		/* build/tests */
-	snprintf(G.shim, sizeof(G.shim), "%s/../picolet-shim", exe);
-}
-
 static int
 group_setup(void **state)
 {
@@ -140,7 +69,7 @@ group_setup(void **state)
 		return 0;
 	if (fd >= 0)
 		close(fd);
-	find_shim();
+	fx_find_shim(G.shim, sizeof(G.shim));
 	if (access(G.shim, X_OK) != 0)
 		return 0;
 	snprintf(G.dir, sizeof(G.dir), "/tmp/test_rt_ctr.XXXXXX");
@@ -151,17 +80,17 @@ group_setup(void **state)
 	snprintf(path, sizeof(path), "%s/etc", G.layer);
 	assert_int_equal(mkdir_p(path, 0755, &e), 0);
 	snprintf(path, sizeof(path), "%s/bin/busybox", G.layer);
-	assert_int_equal(copy("/bin/busybox", path), 0);
+	assert_int_equal(fx_copy("/bin/busybox", path), 0);
 	for (i = 0; i < ARRAY_SIZE(applets); i++) {
 		snprintf(path, sizeof(path), "%s/bin/%s", G.layer, applets[i]);
 		assert_int_equal(symlink("busybox", path), 0);
 	}
 	snprintf(path, sizeof(path), "%s/etc/passwd", G.layer);
-	put(path, "root:x:0:0:root:/root:/bin/sh\n"
+	fx_put(path, "root:x:0:0:root:/root:/bin/sh\n"
 	    "user:x:1000:1000::/home/user:/bin/sh\n");
 	snprintf(path, sizeof(path), "%s/etc/group", G.layer);
-	put(path, "root:x:0:\nusers:x:1000:\nextra:x:2000:other,user\n");
-	G.mounts_before = mountinfo();	/* empty, surely */
+	fx_put(path, "root:x:0:\nusers:x:1000:\nextra:x:2000:other,user\n");
+	G.mounts_before = fx_mountinfo(G.dir);	/* empty, surely */
 	snprintf(G.sb, sizeof(G.sb), "%s/sandbox", G.dir);
 	if (rt_sandbox_create(G.sb, "testpod", false, &e) < 0) {
 		print_error("sandbox: %s\n", e.msg);
@@ -184,7 +113,7 @@ group_teardown(void **state)
 		print_error("sandbox destroy: %s\n", e.msg);
 		r = -1;
 	}
-	after = mountinfo();
+	after = fx_mountinfo(G.dir);
 	if (strcmp(after, G.mounts_before) != 0) {
 		print_error("mounts leaked:\n%s\n---\n%s\n", G.mounts_before,
 		    after);
@@ -558,9 +487,9 @@ test_binds(void **state)
 	snprintf(vol, sizeof(vol), "%s/vol", r.dir);
 	assert_int_equal(mkdir(vol, 0755), 0);
 	snprintf(file, sizeof(file), "%s/f", vol);
-	put(file, "in volume\n");
+	fx_put(file, "in volume\n");
 	snprintf(file, sizeof(file), "%s/hosts", r.dir);
-	put(file, "127.0.0.1 localhost testpod\n");
+	fx_put(file, "127.0.0.1 localhost testpod\n");
 	m[0] = (struct rt_mount){ vol, "/data", true };
 	m[1] = (struct rt_mount){ file, "/etc/hosts", false };
 	s.mounts = m;
@@ -643,10 +572,10 @@ layers(int n)
 		snprintf(name, sizeof(name), "%s/layers%d/%064d", G.dir, n, i);
 		assert_int_equal(mkdir_p(name, 0755, &e), 0);
 		snprintf(path, sizeof(path), "%s/l%d", name, i);
-		put(path, i == 0 ? "bottom\n" : "top\n");
+		fx_put(path, i == 0 ? "bottom\n" : "top\n");
 		snprintf(path, sizeof(path), "%s/l0", name);
 		if (i == n - 1)
-			put(path, "shadowed\n");
+			fx_put(path, "shadowed\n");
 		strv_push(&lower, name);
 	}
 	s.lower = lower;
@@ -770,18 +699,18 @@ test_sandbox(void **state)
 
 	if (!G.ready)
 		skip();
-	before = mountinfo();
+	before = fx_mountinfo(G.dir);
 	snprintf(dir, sizeof(dir), "%s/sb2", G.dir);
 	assert_int_equal(rt_sandbox_create(dir, "other", false, &e), 0);
 	assert_int_equal(rt_sandbox_create(dir, "other", false, &e), 0);
-	after = mountinfo();
+	after = fx_mountinfo(G.dir);
 	assert_string_not_equal(before, after);
 	free(after);
 	assert_int_equal(rt_sandbox_destroy(dir, &e), 0);
 	assert_int_equal(rt_sandbox_destroy(dir, &e), 0);
 	snprintf(path, sizeof(path), "%s/net", dir);
 	assert_int_equal(stat(path, &st), -1);
-	after = mountinfo();
+	after = fx_mountinfo(G.dir);
 	assert_string_equal(before, after);
 	free(after);
 	/* host network: only ipc */
@@ -790,7 +719,7 @@ test_sandbox(void **state)
 	snprintf(path, sizeof(path), "%s/ipc", dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(rt_sandbox_destroy(dir, &e), 0);
-	after = mountinfo();
+	after = fx_mountinfo(G.dir);
 	assert_string_equal(before, after);
 	free(after);
 	/* a failure leaves nothing behind */
@@ -798,7 +727,7 @@ test_sandbox(void **state)
 	    "sixty-four-bytes-a-uts-namespace-can-hold", false, &e), -EIO);
 	assert_non_null(strstr(e.msg, "sethostname"));
 	assert_int_equal(stat(path, &st), -1);
-	after = mountinfo();
+	after = fx_mountinfo(G.dir);
 	assert_string_equal(before, after);
 	free(after);
 	free(before);

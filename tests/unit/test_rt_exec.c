@@ -29,6 +29,7 @@
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "runtime/container.h"
+#include "tests/unit/rt_fixture.h"
 
 static const char *const applets[] = {
 	"sh", "echo", "sleep", "cat", "ls", "id", "hostname", "grep", "pwd",
@@ -47,55 +48,6 @@ static struct {
 static const struct rt_limits nolim = { -1, -1, -1, -1 };
 
 static void
-put(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write_all(fd, text, strlen(text)), 0);
-	close(fd);
-}
-
-static int
-copy(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in, out, r = 0;
-
-	in = open(from, O_RDONLY | O_CLOEXEC);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (in < 0 || out < 0)
-		r = -1;
-	while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
-		r = write_all(out, buf, (size_t)n);
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	return r;
-}
-
-static void
-find_shim(void)
-{
-	char exe[PATH_MAX - 32], *slash;
-	const char *env = getenv("PICOLET_SHIM");
-	ssize_t n;
-
-	if (env != NULL) {
-		snprintf(G.shim, sizeof(G.shim), "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	assert_true(n > 0);
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	*slash = '\0';		/* build/tests */
-	snprintf(G.shim, sizeof(G.shim), "%s/../picolet-shim", exe);
-}
-
-static void
 make_layer(void)
 {
 	char path[PATH_MAX];
@@ -108,16 +60,16 @@ make_layer(void)
 	snprintf(path, sizeof(path), "%s/etc", G.layer);
 	assert_int_equal(mkdir_p(path, 0755, &e), 0);
 	snprintf(path, sizeof(path), "%s/bin/busybox", G.layer);
-	assert_int_equal(copy("/bin/busybox", path), 0);
+	assert_int_equal(fx_copy("/bin/busybox", path), 0);
 	for (i = 0; i < ARRAY_SIZE(applets); i++) {
 		snprintf(path, sizeof(path), "%s/bin/%s", G.layer, applets[i]);
 		assert_int_equal(symlink("busybox", path), 0);
 	}
 	snprintf(path, sizeof(path), "%s/etc/passwd", G.layer);
-	put(path, "root:x:0:0:root:/root:/bin/sh\n"
+	fx_put(path, "root:x:0:0:root:/root:/bin/sh\n"
 	    "user:x:1000:1000::/home/user:/bin/sh\n");
 	snprintf(path, sizeof(path), "%s/etc/group", G.layer);
-	put(path, "root:x:0:\nusers:x:1000:\nextra:x:2000:other,user\n");
+	fx_put(path, "root:x:0:\nusers:x:1000:\nextra:x:2000:other,user\n");
 }
 
 /* The container's spec: `sleep 1000` as uid 1000 in /work, our cgroup. */
@@ -212,7 +164,7 @@ group_setup(void **state)
 		return 0;	/* valgrind */
 	if (fd >= 0)
 		close(fd);
-	find_shim();
+	fx_find_shim(G.shim, sizeof(G.shim));
 	if (access(G.shim, X_OK) != 0)
 		return 0;
 	snprintf(G.cgname, sizeof(G.cgname), "picolet-test-exec-%d",

@@ -32,6 +32,7 @@
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "runtime/container.h"
+#include "tests/unit/rt_fixture.h"
 
 static const char *const applets[] = {
 	"sh", "echo", "sleep", "cat", "ls", "ps", "pidof", "kill", "grep",
@@ -57,65 +58,6 @@ struct run {
 	pid_t pid;
 };
 
-static char *
-mountinfo(void)
-{
-	char *s, *line, *next;
-	struct buf b;
-
-	assert_int_equal(read_file("/proc/self/mountinfo", 1 << 20, &s, NULL,
-	    NULL), 0);
-	buf_init(&b, 1 << 20);
-	for (line = s; line != NULL && *line != '\0'; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		if (strstr(line, G.dir) != NULL)
-			buf_printf(&b, "%s\n", line);
-	}
-	free(s);
-	return b.p != NULL ? b.p : xstrdup("");
-}
-
-static int
-copy(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in, out, r = 0;
-
-	in = open(from, O_RDONLY | O_CLOEXEC);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (in < 0 || out < 0)
-		r = -1;
-	while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
-		r = write_all(out, buf, (size_t)n);
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	return r;
-}
-
-static void
-find_shim(void)
-{
-	char exe[PATH_MAX - 32], *slash;
-	const char *env = getenv("PICOLET_SHIM");
-	ssize_t n;
-
-	if (env != NULL) {
-		snprintf(G.shim, sizeof(G.shim), "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	assert_true(n > 0);
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	*slash = '\0';
-	snprintf(G.shim, sizeof(G.shim), "%s/../picolet-shim", exe);
-}
-
 static void
 make_layer(void)
 {
@@ -130,7 +72,7 @@ make_layer(void)
 	snprintf(path, sizeof(path), "%s/etc", G.layer);
 	assert_int_equal(mkdir_p(path, 0755, &e), 0);
 	snprintf(path, sizeof(path), "%s/bin/busybox", G.layer);
-	assert_int_equal(copy("/bin/busybox", path), 0);
+	assert_int_equal(fx_copy("/bin/busybox", path), 0);
 	for (i = 0; i < ARRAY_SIZE(applets); i++) {
 		snprintf(path, sizeof(path), "%s/bin/%s", G.layer, applets[i]);
 		assert_int_equal(symlink("busybox", path), 0);
@@ -156,7 +98,7 @@ group_setup(void **state)
 		return 0;	/* valgrind */
 	if (fd >= 0)
 		close(fd);
-	find_shim();
+	fx_find_shim(G.shim, sizeof(G.shim));
 	if (access(G.shim, X_OK) != 0)
 		return 0;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -170,7 +112,7 @@ group_setup(void **state)
 	snprintf(G.dir, sizeof(G.dir), "/tmp/test_rt_pidns.XXXXXX");
 	assert_non_null(mkdtemp(G.dir));
 	make_layer();
-	G.mounts_before = mountinfo();
+	G.mounts_before = fx_mountinfo(G.dir);
 	snprintf(G.sb, sizeof(G.sb), "%s/sandbox", G.dir);
 	snprintf(G.pidns, sizeof(G.pidns), "%s/pid", G.sb);
 	if (rt_sandbox_create(G.sb, "testpod", false, &e) < 0 ||
@@ -220,7 +162,7 @@ group_teardown(void **state)
 		/* every pause and shim: ours (subreaper), killed by now */
 		while (waitpid(-1, NULL, 0) > 0)
 			;
-		after = mountinfo();
+		after = fx_mountinfo(G.dir);
 		if (strcmp(after, G.mounts_before) != 0) {
 			print_error("mounts leaked:\n%s\n", after);
 			r = -1;
@@ -589,7 +531,7 @@ test_restart(void **state)
 	int st;
 
 	PREP();
-	before = mountinfo();
+	before = fx_mountinfo(G.dir);
 	snprintf(dir, sizeof(dir), "%s/sb-restart", G.dir);
 	child = fork();
 	assert_true(child >= 0);
@@ -620,7 +562,7 @@ test_restart(void **state)
 	snprintf(path, sizeof(path), "%s/pause", dir);
 	assert_int_equal(stat(path, &sb), -1);
 	assert_int_equal(rt_sandbox_destroy(dir, &e), 0);
-	after = mountinfo();
+	after = fx_mountinfo(G.dir);
 	assert_string_equal(before, after);
 	free(after);
 	free(before);
@@ -640,7 +582,7 @@ test_destroy(void **state)
 	int st;
 
 	PREP();
-	before = mountinfo();
+	before = fx_mountinfo(G.dir);
 	snprintf(dir, sizeof(dir), "%s/sb-destroy", G.dir);
 	snprintf(pidns, sizeof(pidns), "%s/pid", dir);
 	assert_int_equal(rt_sandbox_create(dir, "other", false, &e), 0);
@@ -654,7 +596,7 @@ test_destroy(void **state)
 	st = reap(p.pid, p.pidfd);
 	assert_true(WIFSIGNALED(st));
 	close(p.pidfd);
-	after = mountinfo();
+	after = fx_mountinfo(G.dir);
 	assert_string_equal(before, after);
 	free(after);
 	/* a container cannot start in a ns whose pause is gone */
@@ -678,7 +620,7 @@ test_destroy(void **state)
 	snprintf(path, sizeof(path), "%s/pause", dir);
 	assert_int_equal(stat(path, &sb), -1);
 	assert_int_equal(rt_sandbox_destroy(dir, &e), 0);
-	after = mountinfo();
+	after = fx_mountinfo(G.dir);
 	assert_string_equal(before, after);
 	free(after);
 	free(before);
