@@ -16,51 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "net/http_lex.h"
 #include "net/net.h"
-
-/* RFC 9110 tchar */
-static int
-is_tchar(unsigned char ch)
-{
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9'))
-		return 1;
-	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
-
-/* field-value bytes: VCHAR, obs-text, SP, HTAB */
-static int
-is_vchar(unsigned char ch)
-{
-	return ch == ' ' || ch == '\t' || (ch > 0x20 && ch != 0x7f);
-}
-
-struct cur {
-	const char *p, *end;
-};
-
-/*
- * Consume a line end (CRLF or bare LF).  1 when consumed, 0 when the
- * next byte is not a line end, -2 when the buffer ends first.
- */
-static int
-eol(struct cur *c)
-{
-	if (c->p == c->end)
-		return -2;
-	if (*c->p == '\n') {
-		c->p++;
-		return 1;
-	}
-	if (*c->p != '\r')
-		return 0;
-	if (c->p + 1 == c->end)
-		return -2;
-	if (c->p[1] != '\n')
-		return -1;
-	c->p += 2;
-	return 1;
-}
 
 static int
 parse_reqline(struct cur *c, struct net_http_req *req)

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "lib/util.h"
+#include "net/http_lex.h"
 #include "net/net.h"
 
 #define CH_LINEMAX	4096	/* a chunk-size line, extensions included */
@@ -38,45 +39,6 @@ enum {
 	CH_END_LF,	/* CR of the final empty line seen */
 	CH_DONE,
 };
-
-static int
-is_tchar(unsigned char ch)
-{
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9'))
-		return 1;
-	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
-
-static int
-is_vchar(unsigned char ch)
-{
-	return ch == ' ' || ch == '\t' || (ch > 0x20 && ch != 0x7f);
-}
-
-struct cur {
-	const char *p, *end;
-};
-
-/* 1 line end consumed, 0 none here, -2 need more, -1 CR without LF */
-static int
-eol(struct cur *c)
-{
-	if (c->p == c->end)
-		return -2;
-	if (*c->p == '\n') {
-		c->p++;
-		return 1;
-	}
-	if (*c->p != '\r')
-		return 0;
-	if (c->p + 1 == c->end)
-		return -2;
-	if (c->p[1] != '\n')
-		return -1;
-	c->p += 2;
-	return 1;
-}
 
 static int
 bad(struct net_httpc_head *h, const char *why)
