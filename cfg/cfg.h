@@ -253,12 +253,76 @@ struct cfg_container {
 	int line;
 };
 
-/* Volumes are decoded and kept raw-but-typed for the volumes issue. */
+/* ---- volumes ---- */
+
+enum cfg_vol_kind {
+	CFG_VOL_OTHER,			/* a type picolet does not serve */
+	CFG_VOL_EMPTYDIR,
+	CFG_VOL_HOSTPATH,
+	CFG_VOL_CONFIGMAP,
+	CFG_VOL_SECRET,
+	CFG_VOL_DOWNWARD,		/* downwardAPI */
+	CFG_VOL_PROJECTED,
+	CFG_VOL_PVC,			/* persistentVolumeClaim */
+};
+
+/* items[] of a configMap or secret source: key to a relative path. */
+struct cfg_key_path {
+	char *key;
+	char *path;			/* relative, no "..", not empty */
+	int mode;			/* -1: the volume's defaultMode */
+};
+
+/* items[] of a downwardAPI source. */
+struct cfg_field_path {
+	char *path;
+	char *field_path;		/* metadata.name|namespace|uid|labels|
+					 * annotations, metadata.labels['k'],
+					 * metadata.annotations['k']; or NULL */
+	char *resource;			/* resourceFieldRef: limits.cpu, ...
+					 * (container_name, divisor); or NULL */
+	char *container_name;
+	char *divisor;
+	int mode;			/* -1: the volume's defaultMode */
+};
+
+/*
+ * One source of files: a configMap, secret or downwardAPI volume has one,
+ * a projected volume one per sources[] entry (serviceAccountToken and
+ * clusterTrustBundle sources are refused as unsupported).
+ */
+struct cfg_vol_source {
+	enum cfg_vol_kind kind;		/* CONFIGMAP, SECRET or DOWNWARD */
+	char *name;			/* configMap name / secretName */
+	struct cfg_key_path *items;	/* NULL, nitems 0: every key */
+	size_t nitems;
+	struct cfg_field_path *fields;	/* DOWNWARD */
+	size_t nfields;
+	bool optional;
+};
+
+enum cfg_host_type { CFG_HOST_ANY, CFG_HOST_DIR_OR_CREATE, CFG_HOST_DIR,
+	CFG_HOST_FILE_OR_CREATE, CFG_HOST_FILE, CFG_HOST_SOCKET,
+	CFG_HOST_CHAR, CFG_HOST_BLOCK };
+
 struct cfg_volume {
 	char *name;
-	char *type;			/* emptyDir, hostPath, configMap, ... */
-	const struct cfg_node *node;	/* the source's value ({path: ..}
-					 * for hostPath), in cfg_pod.tree */
+	char *type;			/* as written: emptyDir, hostPath, ... */
+	enum cfg_vol_kind kind;
+	const struct cfg_node *node;	/* the source's value, in cfg_pod.tree */
+	/* emptyDir */
+	bool memory;			/* medium: Memory (tmpfs) */
+	int64_t size_limit;		/* bytes, -1 unset */
+	/* hostPath */
+	char *host_path;		/* absolute, no ".." component */
+	enum cfg_host_type host_type;
+	/* configMap, secret, downwardAPI (one source), projected (several) */
+	struct cfg_vol_source *srcs;
+	size_t nsrcs;
+	int default_mode;		/* 0644 (octal, 0-0777) */
+	/* persistentVolumeClaim */
+	char *claim;
+	bool read_only;
 };
 
 enum cfg_restart_policy { CFG_RESTART_ALWAYS, CFG_RESTART_ON_FAILURE,
@@ -356,9 +420,57 @@ int cfg_endpoints_decode(struct cfg_node *tree, const char *path,
 	struct cfg_endpoints **out, struct cfg_diags *d);
 void cfg_endpoints_free(struct cfg_endpoints *e);
 
+/*
+ * kind ConfigMap and kind Secret (v1): one struct for both.  Values are
+ * bytes: ConfigMap data and binaryData (base64) merged, Secret data
+ * (base64) with stringData on top.  Sorted by key; keys are unique and
+ * valid (cfg_check_config_key); the values' total is at most
+ * CFG_CONFIG_MAX bytes.  A Secret's values must never reach disk, logs or
+ * events: only keys and sizes may be shown.
+ */
+#define CFG_CONFIG_MAX (1024 * 1024)
+
+struct cfg_blob {
+	char *key;
+	unsigned char *data;		/* NUL-terminated past len, for text */
+	size_t len;
+};
+
+struct cfg_config {
+	struct cfg_meta meta;
+	bool secret;			/* kind Secret */
+	char *type;			/* Secret: "Opaque" default; else NULL */
+	struct cfg_blob *data;
+	size_t ndata;
+	size_t bytes;			/* sum of the values' lengths */
+	bool immutable;
+	char data_hash[65];		/* sha256 hex of keys and values */
+	struct cfg_node *tree;		/* freed after decoding: NULL */
+};
+
+int cfg_config_decode(struct cfg_node *tree, const char *path, bool secret,
+	struct cfg_config **out, struct cfg_diags *d);
+void cfg_config_free(struct cfg_config *c);
+const struct cfg_blob *cfg_config_get(const struct cfg_config *c,
+	const char *key);
+
+/* kind PersistentVolumeClaim (v1): bound to a directory on this node. */
+struct cfg_pvc {
+	struct cfg_meta meta;
+	int64_t request;		/* resources.requests.storage, bytes */
+	char **access_modes;		/* ReadWriteOnce, ... (kept, shown) */
+	char *storage_class;		/* NULL */
+	char *volume_mode;		/* Filesystem (Block is refused) */
+	struct cfg_node *tree;
+};
+
+int cfg_pvc_decode(struct cfg_node *tree, const char *path,
+	struct cfg_pvc **out, struct cfg_diags *d);
+void cfg_pvc_free(struct cfg_pvc *c);
+
 /* One object of a manifest file. */
 enum cfg_kind { CFG_KIND_UNKNOWN, CFG_KIND_POD, CFG_KIND_SERVICE,
-	CFG_KIND_ENDPOINTS };
+	CFG_KIND_ENDPOINTS, CFG_KIND_CONFIG, CFG_KIND_PVC };
 
 struct cfg_object {
 	enum cfg_kind kind;
@@ -371,6 +483,8 @@ struct cfg_object {
 		struct cfg_pod *pod;
 		struct cfg_service *svc;
 		struct cfg_endpoints *ep;
+		struct cfg_config *cfg;		/* ConfigMap or Secret */
+		struct cfg_pvc *pvc;
 	} u;
 	struct cfg_node *tree;		/* CFG_KIND_UNKNOWN: kept for later */
 };
@@ -437,6 +551,12 @@ int cfg_parse_quantity(const char *s, int scale, int64_t *out);
 /* IANA_SVC_NAME (port names), C-ish env names, capability names. */
 const char *cfg_check_port_name(const char *s);
 const char *cfg_check_env_name(const char *s);
+/* ConfigMap and Secret keys: [-._a-zA-Z0-9]+, <= 253, not "." or "..",
+ * not starting with "..". */
+const char *cfg_check_config_key(const char *s);
+/* A relative path inside a volume (items[].path, subPath): not empty, not
+ * absolute, no ".." component; NULL when valid. */
+const char *cfg_check_rel_path(const char *s);
 const char *cfg_check_cap_name(const char *s);
 
 /*
