@@ -498,8 +498,10 @@ void cfg_object_free(struct cfg_object *o);
  * rejected whole, so the caller keeps its last good version).  Warnings
  * (unknown fields, unknown kinds) do not fail the file.  Empty documents
  * are skipped.  Files over CFG_MAX_FILE bytes are refused by the caller.
+ * 4 MiB: room for a Secret of CFG_CONFIG_MAX bytes in base64 (x4/3, with
+ * line breaks), so one just over the limit gets its own "Too long" error.
  */
-#define CFG_MAX_FILE (1024 * 1024)
+#define CFG_MAX_FILE (4 * 1024 * 1024)
 int cfg_manifest_parse(const char *data, size_t len,
 	struct cfg_object **objs, size_t *nobjs, struct cfg_diags *diags);
 void cfg_objects_free(struct cfg_object *objs, size_t n);

@@ -505,3 +505,82 @@ dec_names_has(const struct dec_names *s, const char *name)
 	return s->n > 0 && bsearch(&name, s->v, s->n, sizeof(*s->v),
 	    by_str) != NULL;
 }
+
+/* dec_str for a secret: the error names the type but never the value. */
+int
+dec_str_secret(struct cfg_diags *d, const struct cfg_node *n,
+    const char *path, char **out)
+{
+	static const char *const names[] = { "string", "null", "boolean",
+	    "integer", "number" };
+
+	if (dec_is_null(n))
+		return 1;
+	if (n->type != CFG_SCALAR || kind_of(n) != K_STR) {
+		dec_error(d, n, path, "expected a string, got %s",
+		    n->type == CFG_MAP ? "a map" : n->type == CFG_SEQ ?
+		    "a list" : names[kind_of(n)]);
+		return -1;
+	}
+	free(*out);
+	*out = xstrdup(n->value);
+	return 0;
+}
+
+int
+dec_bytes(struct cfg_diags *d, const struct cfg_node *n, const char *path,
+    int64_t *out)
+{
+	char *s = NULL;
+	int r;
+
+	if ((r = dec_text(d, n, path, &s)) != 0)
+		return r;
+	r = cfg_parse_memory(s, out);
+	if (r < 0)
+		dec_error(d, n, path, "invalid quantity \"%.40s\": %s", s,
+		    r == -ERANGE ? "out of range" : "must match the regular "
+		    "expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' "
+		    "and not be negative");
+	free(s);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * File modes as kubectl reads them (YAML 1.1 through Go): 0644 is octal,
+ * 0x1a4 hex, 420 decimal: all the same mode.
+ */
+int
+dec_mode(struct cfg_diags *d, const struct cfg_node *n, const char *path,
+    int *out)
+{
+	const char *v;
+	long long m;
+	char *end;
+	int base = 0;
+
+	if (dec_is_null(n))
+		return 1;
+	if (n->type != CFG_SCALAR || n->quoted || (kind_of(n) != K_INT &&
+	    kind_of(n) != K_STR)) {
+		char buf[80];
+
+		dec_error(d, n, path, "expected an integer, got %s",
+		    got(n, buf, sizeof(buf)));
+		return -1;
+	}
+	v = n->value;
+	if (v[0] == '0' && (v[1] == 'o' || v[1] == 'O')) {
+		v += 2;
+		base = 8;
+	}
+	errno = 0;
+	m = strtoll(v, &end, base);
+	if (end == v || *end != '\0' || errno != 0 || m < 0 || m > 0777) {
+		dec_error(d, n, path, "must be a number between 0 and 0777 "
+		    "(octal), both inclusive");
+		return -1;
+	}
+	*out = (int)m;
+	return 0;
+}

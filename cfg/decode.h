@@ -41,6 +41,15 @@ int dec_str(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 /* Any scalar as text (quantities, which may be written as numbers). */
 int dec_text(struct cfg_diags *d, const struct cfg_node *n,
 	const char *path, char **out);
+/* dec_str for secret values: an error names the type, never the value. */
+int dec_str_secret(struct cfg_diags *d, const struct cfg_node *n,
+	const char *path, char **out);
+/* A quantity in bytes ("1Gi", 512): not negative. */
+int dec_bytes(struct cfg_diags *d, const struct cfg_node *n,
+	const char *path, int64_t *out);
+/* A file mode 0..0777: 0644 (YAML 1.1 octal), 0o644, 0x1a4 or 420. */
+int dec_mode(struct cfg_diags *d, const struct cfg_node *n,
+	const char *path, int *out);
 int dec_int(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 	int64_t min, int64_t max, int64_t *out);
 int dec_int32(struct cfg_diags *d, const struct cfg_node *n,
@@ -100,5 +109,10 @@ void dec_env_from(struct cfg_diags *d, const struct cfg_node *n,
 	const char *path, struct cfg_container *ct);
 void dec_mounts(struct cfg_diags *d, const struct cfg_node *n,
 	const char *path, struct cfg_container *ct);
+
+/* volume.c: spec.volumes into pod->volumes */
+void dec_volumes(struct cfg_diags *d, const struct cfg_node *n,
+	const char *path, struct cfg_pod *pod);
+void dec_volume_free(struct cfg_volume *v);
 
 #endif

@@ -37,8 +37,7 @@ meta_str(const struct cfg_node *tree, const char *key)
 }
 
 static struct cfg_object *
-obj_new(struct objs *o, struct cfg_node *tree, const char *kind,
-    const char *api)
+obj_new_at(struct objs *o, int line, const char *kind, const char *api)
 {
 	struct cfg_object *ob;
 
@@ -49,8 +48,15 @@ obj_new(struct objs *o, struct cfg_node *tree, const char *kind,
 	ob->kind_name = xstrdup(kind);
 	ob->api_version = xstrdup(api);
 	ob->doc = o->doc;
-	ob->line = tree->line;
+	ob->line = line;
 	return ob;
+}
+
+static struct cfg_object *
+obj_new(struct objs *o, struct cfg_node *tree, const char *kind,
+    const char *api)
+{
+	return obj_new_at(o, tree->line, kind, api);
 }
 
 static void add_object(struct objs *o, struct cfg_node *tree,
@@ -113,6 +119,50 @@ type_field(struct objs *o, const struct cfg_node *tree, const char *path,
 	free(s);
 	*out = n->value;
 	return 0;
+}
+
+/* ConfigMap, Secret, PersistentVolumeClaim: true when kind is one. */
+static bool
+add_v1(struct objs *o, struct cfg_node *tree, const char *path,
+    const char *kind, const char *api)
+{
+	struct cfg_object *ob;
+	struct cfg_config *cfg;
+	struct cfg_pvc *pvc;
+	char p[DEC_PATH];
+	bool secret = !strcmp(kind, "Secret");
+	int line;
+
+	if (!secret && strcmp(kind, "ConfigMap") &&
+	    strcmp(kind, "PersistentVolumeClaim"))
+		return false;
+	if (strcmp(api, "v1") != 0) {
+		dec_path(p, path, "apiVersion");
+		dec_error(o->d, cfg_node_get(tree, "apiVersion"), p,
+		    "kind %s needs apiVersion v1, got \"%.40s\"", kind, api);
+		cfg_node_free(tree);
+		return true;
+	}
+	if (kind[0] == 'P') {
+		if (cfg_pvc_decode(tree, path, &pvc, o->d) < 0)
+			return true;
+		ob = obj_new(o, tree, kind, api);
+		ob->kind = CFG_KIND_PVC;
+		ob->u.pvc = pvc;
+		ob->name = xstrdup(pvc->meta.name);
+		ob->namespace = xstrdup(pvc->meta.namespace);
+		return true;
+	}
+	/* the decoder frees the tree (kind and api point into it) */
+	line = tree->line;
+	if (cfg_config_decode(tree, path, secret, &cfg, o->d) < 0)
+		return true;
+	ob = obj_new_at(o, line, secret ? "Secret" : "ConfigMap", "v1");
+	ob->kind = CFG_KIND_CONFIG;
+	ob->u.cfg = cfg;
+	ob->name = xstrdup(cfg->meta.name);
+	ob->namespace = xstrdup(cfg->meta.namespace);
+	return true;
 }
 
 static void
@@ -180,6 +230,8 @@ add_object(struct objs *o, struct cfg_node *tree, const char *path)
 		ob->namespace = xstrdup(ep->meta.namespace);
 		return;
 	}
+	if (add_v1(o, tree, path, kind, api))
+		return;
 	dec_path(p, path, "kind");
 	dec_warn(o->d, cfg_node_get(tree, "kind"), p, "kind %.60s is not "
 	    "supported (ignored)", kind);
@@ -291,6 +343,10 @@ cfg_object_free(struct cfg_object *ob)
 		cfg_service_free(ob->u.svc);
 	else if (ob->kind == CFG_KIND_ENDPOINTS)
 		cfg_endpoints_free(ob->u.ep);
+	else if (ob->kind == CFG_KIND_CONFIG)
+		cfg_config_free(ob->u.cfg);
+	else if (ob->kind == CFG_KIND_PVC)
+		cfg_pvc_free(ob->u.pvc);
 	cfg_node_free(ob->tree);
 	memset(ob, 0, sizeof(*ob));
 }

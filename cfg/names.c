@@ -208,3 +208,49 @@ cfg_check_cap_name(const char *s)
 			    "ALL (upper case letters, digits and '_')";
 	return NULL;
 }
+
+const char *
+cfg_check_config_key(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return n ? "must be no more than 253 characters" :
+		    "must not be empty";
+	for (i = 0; i < n; i++)
+		if (!is_alnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_' && s[i] != '.')
+			return "a valid config key must consist of alphanumeric "
+			    "characters, '-', '_' or '.' (e.g. 'key.name', or "
+			    "'KEY_NAME', or 'key-name', regex used for "
+			    "validation is '[-._a-zA-Z0-9]+')";
+	if (!strcmp(s, "."))
+		return "must not be '.'";
+	if (!strcmp(s, ".."))
+		return "must not be '..'";
+	if (!strncmp(s, "..", 2))
+		return "must not start with '..'";
+	return NULL;
+}
+
+/* Component by component: "a..b" is a fine name, "a/../b" is not. */
+const char *
+cfg_check_rel_path(const char *s)
+{
+	const char *p = s, *slash;
+	size_t n;
+
+	if (s[0] == '\0')
+		return "must not be empty";
+	if (s[0] == '/')
+		return "must be a relative path";
+	for (;;) {
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return "must not contain '..'";
+		if (slash == NULL)
+			return NULL;
+		p = slash + 1;
+	}
+}

@@ -82,46 +82,6 @@ dec_containers(struct cfg_diags *d, const struct cfg_node *n,
 	}
 }
 
-/* Each volume: a name and exactly one source, kept as a node. */
-static void
-dec_volumes(struct cfg_diags *d, const struct cfg_node *n, const char *path,
-    struct cfg_pod *pod)
-{
-	const struct cfg_node *c, *f;
-	struct cfg_volume *v;
-	char p[DEC_PATH], fp[DEC_PATH];
-	size_t i;
-
-	if (!dec_seq(d, n, path))
-		return;
-	pod->volumes = xcalloc(n->n + 1, sizeof(*pod->volumes));
-	for (c = n->child, i = 0; c != NULL; c = c->next, i++) {
-		dec_path_idx(p, path, i);
-		if (!dec_item(d, c, p))
-			continue;
-		v = &pod->volumes[pod->nvolumes++];
-		for (f = c->child; f != NULL; f = f->next) {
-			dec_path(fp, p, f->key);
-			if (!strcmp(f->key, "name")) {
-				if (dec_str(d, f, fp, &v->name) == 0)
-					dec_name(d, f, fp, v->name,
-					    cfg_check_dns1123_label, "name");
-			} else if (v->type != NULL) {
-				dec_error(d, f, fp, "may not specify more than "
-				    "1 volume type");
-			} else {
-				v->type = xstrdup(f->key);
-				v->node = f;
-			}
-		}
-		if (v->name == NULL)
-			dec_missing(d, c, p, "name");
-		if (v->type == NULL)
-			dec_error(d, c, p, "must specify a volume type");
-	}
-	dec_dups(d, &n, &path, 1, "name");
-}
-
 static void
 dec_pull_secrets(struct cfg_diags *d, const struct cfg_node *n,
     const char *path, struct cfg_pod *pod)
@@ -384,10 +344,8 @@ cfg_pod_free(struct cfg_pod *pod)
 	for (i = 0; i < pod->ninit_containers; i++)
 		dec_container_free(&pod->init_containers[i]);
 	free(pod->init_containers);
-	for (i = 0; i < pod->nvolumes; i++) {
-		free(pod->volumes[i].name);
-		free(pod->volumes[i].type);
-	}
+	for (i = 0; i < pod->nvolumes; i++)
+		dec_volume_free(&pod->volumes[i]);
 	free(pod->volumes);
 	free(pod->hostname);
 	free(pod->subdomain);
