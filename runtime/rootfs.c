@@ -382,21 +382,114 @@ mask_paths(int rootfd, struct err *err)
 	return r;
 }
 
+/* Under the volume, each component a directory made if missing. */
+static int
+beneath(int vfd, const char *sub)
+{
+	struct open_how how;
+	char p[PATH_MAX], *c, *save = NULL;
+	int fd, dfd, r;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = O_PATH | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, vfd, sub, &how, sizeof(how));
+	if (fd >= 0 || errno != ENOENT)
+		return fd < 0 ? -errno : fd;
+	if (snprintf(p, sizeof(p), "%s", sub) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	if ((dfd = dup(vfd)) < 0)
+		return -errno;
+	for (c = strtok_r(p, "/", &save); c != NULL;
+	    c = strtok_r(NULL, "/", &save)) {
+		if (mkdirat(dfd, c, 0755) < 0 && errno != EEXIST) {
+			r = -errno;
+			close(dfd);
+			return r;
+		}
+		fd = (int)syscall(SYS_openat2, dfd, c, &how, sizeof(how));
+		r = -errno;
+		close(dfd);
+		if (fd < 0)
+			return r;
+		dfd = fd;
+	}
+	return dfd;
+}
+
+/* The source of a subPath mount: an O_PATH fd's /proc/self/fd link. */
+static int
+sub_source(const struct rt_mount *m, char *fp, struct err *err)
+{
+	int vfd, fd;
+
+	vfd = open(m->src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (vfd < 0)
+		return err_set(err, errno, "mount %s on %s: open volume",
+		    m->src, m->dst);
+	fd = beneath(vfd, m->sub);
+	close(vfd);
+	if (fd == -EXDEV || fd == -ELOOP)
+		return err_setx(err, EXDEV, "subPath \"%s\" of %s leaves the "
+		    "volume", m->sub, m->dst);
+	if (fd < 0)
+		return err_set(err, -fd, "subPath \"%s\" of %s", m->sub,
+		    m->dst);
+	fdpath(fp, fd);
+	return fd;
+}
+
+static int
+propagate(int rootfd, const struct rt_mount *m, struct err *err)
+{
+	char fp[FDPATH_LEN];
+	unsigned long fl = MS_REC;
+	int fd, r;
+
+	fl |= m->prop == RT_PROP_SHARED ? MS_SHARED :
+	    m->prop == RT_PROP_SLAVE ? MS_SLAVE : MS_PRIVATE;
+	fd = resolve(rootfd, m->dst, O_PATH);
+	if (fd < 0)
+		return err_set(err, errno, "open %s", m->dst);
+	fdpath(fp, fd);
+	r = mnt(NULL, fp, NULL, fl, NULL, m->dst, err);
+	close(fd);
+	return r;
+}
+
 static int
 mount_binds(int rootfd, const struct rt_spec *s, struct err *err)
 {
+	const struct rt_mount *m;
+	char fp[FDPATH_LEN];
+	const char *src;
 	struct stat st;
 	unsigned long fl;
 	size_t i;
-	int r;
+	int r, sfd;
 
 	for (i = 0; i < s->nmounts; i++) {
-		if (stat(s->mounts[i].src, &st) < 0)
-			return err_set(err, errno, "mount %s on %s: stat",
-			    s->mounts[i].src, s->mounts[i].dst);
-		fl = MS_BIND | MS_REC | (s->mounts[i].ro ? MS_RDONLY : 0);
-		r = mnt_in(rootfd, s->mounts[i].src, s->mounts[i].dst, NULL, fl,
-		    NULL, S_ISDIR(st.st_mode), err);
+		m = &s->mounts[i];
+		src = m->src;
+		sfd = -1;
+		if (m->sub != NULL) {
+			if ((sfd = sub_source(m, fp, err)) < 0)
+				return sfd;
+			src = fp;
+		}
+		r = 0;
+		if (stat(src, &st) < 0)
+			r = err_set(err, errno, "mount %s on %s: stat", m->src,
+			    m->dst);
+		fl = MS_BIND | MS_REC | (m->ro ? MS_RDONLY : 0);
+		if (r == 0)
+			r = mnt_in(rootfd, src, m->dst, NULL, fl, NULL,
+			    S_ISDIR(st.st_mode), err);
+		if (sfd >= 0)
+			close(sfd);
+		if (r == 0)
+			r = propagate(rootfd, m, err);
 		if (r < 0)
 			return r;
 	}

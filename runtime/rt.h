@@ -135,11 +135,47 @@ int rt_sandbox_destroy_pid(const char *dir, struct err *err);
  * or "err <msg>\n" on fd 3 once set up.  Returns its exit status. */
 int rt_pause_main(const char *dir);
 
+/* ---- volumes (volume.c) ---- */
+
+/* A tmpfs on dir (made if missing); a no-op when one is there already.
+ * size 0: the kernel's default (half the RAM). */
+int rt_tmpfs_mount(const char *dir, int64_t size, mode_t mode,
+	struct err *err);
+/* Unmount everything on dir; nothing there is fine. */
+void rt_volume_umount(const char *dir);
+
+/* One file of a ConfigMap, Secret or downward API volume. */
+struct rt_proj_file {
+	const char *path;	/* relative, checked by the caller */
+	const void *data;
+	size_t len;
+	mode_t mode;
+};
+
+/*
+ * Write files as dir's new version with kubelet's atomic layout
+ * (..<timestamp> dir, ..data symlink swapped by rename, a link per
+ * top-level name) and drop the old version.  gid (or -1): the files'
+ * group, for fsGroup.
+ */
+int rt_proj_write(const char *dir, const struct rt_proj_file *f, size_t n,
+	gid_t gid, struct err *err);
+
 /* ---- container spec ---- */
 
+enum rt_prop { RT_PROP_PRIVATE, RT_PROP_SLAVE, RT_PROP_SHARED };
+
+/*
+ * A bind mount.  With sub, the source is src/sub resolved beneath src
+ * (no symlink may leave it; missing directories are made), so a
+ * container cannot point a subPath outside its volume.  prop: None
+ * (private), HostToContainer (rslave), Bidirectional (rshared).
+ */
 struct rt_mount {
 	char *src, *dst;	/* dst inside the container */
 	bool ro;
+	char *sub;		/* subPath, or NULL */
+	enum rt_prop prop;
 };
 
 struct rt_spec {

@@ -2,11 +2,13 @@
  * spec: struct rt_spec on disk, the one message from picolet to a shim.
  * Format: records "<key> <len>\n<len bytes>\n", the first one
  * "picolet-spec 1" (the version).  Length-prefixed values carry any
- * byte but NUL (newlines, '=', spaces, empty strings); an absent string record means NULL.  A
+ * byte but NUL (newlines, '=', spaces, empty strings); an absent string
+ * record means NULL.  A
  * vector is a count record "<key># <len>\n<n>\n" followed by n element
  * records, so an empty vector and a NULL one both round-trip (as an
  * empty vector and NULL).  Mounts are "mounts#" then per mount
- * "mount.src", "mount.dst", "mount.ro".  Unknown keys are skipped, and
+ * "mount.src", "mount.dst", "mount.ro", then "mount.sub" and "mount.prop"
+ * when set.  Unknown keys are skipped, and
  * keys added later (pidns) are absent from older files, so they load as
  * NULL; the file is saved atomically so a shim never reads half of one.
  */
@@ -139,6 +141,10 @@ rt_spec_save(const struct rt_spec *s, const char *path, struct err *err)
 		putstr(&b, "mount.src", s->mounts[i].src ? s->mounts[i].src : "");
 		putstr(&b, "mount.dst", s->mounts[i].dst ? s->mounts[i].dst : "");
 		putnum(&b, "mount.ro", "%d", s->mounts[i].ro ? 1 : 0);
+		if (s->mounts[i].sub != NULL)
+			putstr(&b, "mount.sub", s->mounts[i].sub);
+		if (s->mounts[i].prop != RT_PROP_PRIVATE)
+			putnum(&b, "mount.prop", "%d", (int)s->mounts[i].prop);
 	}
 	if (b.r < 0) {
 		buf_free(&b.b);
@@ -305,6 +311,16 @@ setmount(struct rt_spec *s, struct sr *r, const char *key, const char *v,
 		s->mounts[r->nm - 1].ro = x != 0;
 		return 0;
 	}
+	if (strcmp(key, "mount.sub") == 0 && s->mounts[r->nm - 1].sub == NULL) {
+		s->mounts[r->nm - 1].sub = xstrndup(v, n);
+		return 0;
+	}
+	if (strcmp(key, "mount.prop") == 0) {
+		if (num(v, n, RT_PROP_PRIVATE, RT_PROP_SHARED, &x) < 0)
+			return -EINVAL;
+		s->mounts[r->nm - 1].prop = (enum rt_prop)x;
+		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -396,6 +412,7 @@ rt_spec_free(struct rt_spec *s)
 	for (i = 0; i < s->nmounts && s->mounts != NULL; i++) {
 		free(s->mounts[i].src);
 		free(s->mounts[i].dst);
+		free(s->mounts[i].sub);
 	}
 	free(s->mounts);
 	memset(s, 0, sizeof(*s));

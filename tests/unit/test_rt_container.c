@@ -490,8 +490,8 @@ test_binds(void **state)
 	fx_put(file, "in volume\n");
 	snprintf(file, sizeof(file), "%s/hosts", r.dir);
 	fx_put(file, "127.0.0.1 localhost testpod\n");
-	m[0] = (struct rt_mount){ vol, "/data", true };
-	m[1] = (struct rt_mount){ file, "/etc/hosts", false };
+	m[0] = (struct rt_mount){ .src = vol, .dst = "/data", .ro = true };
+	m[1] = (struct rt_mount){ .src = file, .dst = "/etc/hosts" };
 	s.mounts = m;
 	s.nmounts = 2;
 	run(&s, &r);
@@ -499,6 +499,61 @@ test_binds(void **state)
 	expect_log(&r, "stdout", "127.0.0.1 localhost testpod");
 	expect_log(&r, "stdout", "ro");
 	free(r.log);
+	spec_done(&s);
+}
+
+/*
+ * subPath: a directory of the volume (made when missing), and a symlink
+ * planted in the volume that points out of it, absolute or by "..": the
+ * shim refuses to start rather than mount what it points at.
+ */
+static void
+test_subpath(void **state)
+{
+	char vol[300], path[PATH_MAX];
+	struct rt_mount m[2];
+	struct rt_spec s;
+	struct run r;
+	const char *via[] = { "abs", "up" };
+	size_t i;
+
+	PREP(s, r);
+	spec_init(&s, &r, SH("cat /data/f; ls -d /made && echo made"),
+	    path_env);
+	snprintf(vol, sizeof(vol), "%s/vol", r.dir);
+	snprintf(path, sizeof(path), "%s/sub", vol);
+	assert_int_equal(mkdir(vol, 0755), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/sub/f", vol);
+	fx_put(path, "in sub\n");
+	snprintf(path, sizeof(path), "%s/abs", vol);
+	assert_int_equal(symlink("/", path), 0);
+	snprintf(path, sizeof(path), "%s/up", vol);
+	assert_int_equal(symlink("../../../../../../../..", path), 0);
+	m[0] = (struct rt_mount){ .src = vol, .dst = "/data", .sub = "sub" };
+	m[1] = (struct rt_mount){ .src = vol, .dst = "/made", .sub = "x/y" };
+	s.mounts = m;
+	s.nmounts = 2;
+	run(&s, &r);
+	expect_log(&r, "stdout", "in sub");
+	expect_log(&r, "stdout", "made");
+	snprintf(path, sizeof(path), "%s/x/y", vol);
+	assert_int_equal(access(path, F_OK), 0);
+	free(r.log);
+	for (i = 0; i < 2; i++) {
+		char reason[64], msg[512];
+		pid_t pid;
+
+		m[0].sub = (char *)via[i];
+		s.nmounts = 1;
+		start(&s, &r);
+		assert_int_equal(rt_shim_status_parse(r.status, &pid, reason,
+		    sizeof(reason), msg, sizeof(msg)), 0);
+		assert_string_equal(reason, "CreateContainerError");
+		assert_non_null(strstr(msg, "leaves the volume"));
+		finish(&s, &r);
+		free(r.log);
+	}
 	spec_done(&s);
 }
 
@@ -747,6 +802,7 @@ main(void)
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_binds),
+		cmocka_unit_test(test_subpath),
 		cmocka_unit_test(test_orphan),
 		cmocka_unit_test(test_no_spec),
 		cmocka_unit_test(test_layers_relative),

@@ -78,7 +78,9 @@ test_roundtrip(void **state)
 	char *argv[] = { "sh", "-c", "echo 'a=b'\nexit 3", "", NULL };
 	char *env[] = { NULL };
 	struct rt_mount m[2] = {
-		{ "/src a", "/dst\nnl", true }, { "", "/x", false },
+		{ .src = "/src a", .dst = "/dst\nnl", .ro = true,
+		    .sub = "a/b c", .prop = RT_PROP_SLAVE },
+		{ .src = "", .dst = "/x" },
 	};
 	struct rt_spec s = {
 		.id = "abc", .rootfs = "/run/x/rootfs", .lower = lower,
@@ -119,7 +121,10 @@ test_roundtrip(void **state)
 		str_eq(t.mounts[i].src, m[i].src);
 		str_eq(t.mounts[i].dst, m[i].dst);
 		assert_int_equal(t.mounts[i].ro, m[i].ro);
+		assert_int_equal(t.mounts[i].prop, m[i].prop);
 	}
+	str_eq(t.mounts[0].sub, "a/b c");
+	assert_null(t.mounts[1].sub);
 	str_eq(t.log_dir, s.log_dir);
 	assert_int_equal(t.restart, 7);
 	assert_int_equal(t.log_max_size, 10 << 20);
