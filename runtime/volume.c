@@ -158,13 +158,9 @@ prune(int dfd, const char *dir, const char *keep,
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
-	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = opendir(dir)) == NULL)
 		return;
-	}
 	while ((de = readdir(d)) != NULL) {
 		const char *s = de->d_name;
 
