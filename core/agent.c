@@ -120,6 +120,7 @@ agent_sync(struct agent *a)
 	/* The manifests' objects just changed: the service table points
 	 * into them, and containers starting below read it for their env. */
 	services_compute(a);
+	configs_bind(a);
 	w = collect(a, &n);
 	if (a->stopping)
 		n = 0;
@@ -153,6 +154,7 @@ agent_sync(struct agent *a)
 		pod_start(pod_new(a, w[i].ps, NULL));
 	}
 	free(w);
+	configs_changed(a);
 	a->svc_dirty = true;
 }
 

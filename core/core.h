@@ -232,6 +232,14 @@ struct pod {
 	int teardown_tries;
 	char run_dir[4096];
 	char pod_ip[64];		/* status.podIP ("" until networking) */
+	struct podvol *vols;		/* per spec->volumes[], once set up */
+	bool vol_error;			/* a volume could not be set up */
+};
+
+/* One volume of a pod (volumes.c). */
+struct podvol {
+	bool ready;
+	char hash[65];			/* content volumes: files written */
 };
 
 TAILQ_HEAD(pod_list, pod);
@@ -450,6 +458,31 @@ void services_env(const struct agent *a, const char *ns, char ***env);
 /* Program the service table into nftables (services_nft.c). */
 void services_apply(struct agent *a);
 bool mdir_wanted(const char *name);
+
+/* ConfigMaps, Secrets, claims (configs.c) */
+const struct cfg_config *config_find(const struct agent *a, const char *ns,
+	const char *name, bool secret);
+const struct cfg_pvc *pvc_find(const struct agent *a, const char *ns,
+	const char *name);
+void pvc_dir(const struct agent *a, const char *ns, const char *name,
+	char *buf, size_t len);
+/* Claims in the manifests get their directories (before pods start). */
+void configs_bind(struct agent *a);
+/* The manifests changed: waiting containers retry, volumes refresh. */
+void configs_changed(struct agent *a);
+
+/* pod volumes (volumes.c) */
+int volume_path(const struct pod *p, const struct cfg_volume *v, char *buf,
+	size_t len);
+int volumes_setup(struct pod *p, struct err *err);
+void volumes_refresh(struct pod *p);
+void volumes_teardown(struct pod *p);
+struct rt_mount;
+int volumes_mounts(const struct ctr *c, struct rt_mount **mounts, size_t *n,
+	struct err *err);
+void mounts_push(struct rt_mount **mounts, size_t *n, const char *src,
+	const char *dst, bool ro);
+void mounts_free(struct rt_mount *m, size_t n);
 
 /* ---- the HTTP API ---- */
 

@@ -185,13 +185,20 @@ limits_of(const struct ctr *c, struct rt_limits *lim)
 	lim->pids = -1;
 }
 
-/* Build and save the spec; 0 with the shim's inputs ready. */
-static void
-ctr_context(const struct ctr *c, struct ctr_ctx *x)
+static const struct cfg_config *
+ctx_config(void *arg, const char *name, bool secret)
 {
-	const struct pod *p = c->pod;
+	const struct pod *p = arg;
 
+	return config_find(p->a, p->ns, name, secret);
+}
+
+void
+ctr_context_pod(const struct pod *p, struct ctr_ctx *x)
+{
 	memset(x, 0, sizeof(*x));
+	x->config = ctx_config;
+	x->arg = (void *)p;
 	x->pod = p->spec;
 	x->uid = p->uid;
 	x->node_name = p->a->node_name;
@@ -212,7 +219,8 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 	char upper[4096], work[4096], logdir[4096], rel[256], path[4200];
 	char rootfs[4200], **svcenv = NULL;
 	char ns[4200], hosts[4200], hname[4200], resolv[4200];
-	struct rt_mount mounts[4];
+	struct rt_mount *mounts = NULL;
+	size_t nmounts = 0;
 	char msgfile[4200];
 	int r;
 
@@ -276,15 +284,16 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 	snprintf(hosts, sizeof(hosts), "%s/hosts", p->run_dir);
 	snprintf(hname, sizeof(hname), "%s/hostname", p->run_dir);
 	snprintf(resolv, sizeof(resolv), "%s/resolv.conf", p->run_dir);
-	mounts[0] = (struct rt_mount){ hosts, "/etc/hosts", false };
-	mounts[1] = (struct rt_mount){ hname, "/etc/hostname", false };
-	mounts[2] = (struct rt_mount){ resolv, "/etc/resolv.conf", false };
+	mounts_push(&mounts, &nmounts, hosts, "/etc/hosts", false);
+	mounts_push(&mounts, &nmounts, hname, "/etc/hostname", false);
+	mounts_push(&mounts, &nmounts, resolv, "/etc/resolv.conf", false);
 	if ((r = ctr_msg_file(c, msgfile, sizeof(msgfile), err)) < 0)
 		goto out;
-	mounts[3] = (struct rt_mount){ msgfile, (char *)ctr_msg_path(c),
-	    false };
+	mounts_push(&mounts, &nmounts, msgfile, ctr_msg_path(c), false);
+	if ((r = volumes_mounts(c, &mounts, &nmounts, err)) < 0)
+		goto out;
 	s.mounts = mounts;
-	s.nmounts = 4;
+	s.nmounts = nmounts;
 	s.log_dir = logdir;
 	s.restart = c->restarts;
 	s.log_max_size = a->conf.log_max_size;
@@ -293,6 +302,7 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 	snprintf(path, sizeof(path), "%s/spec", dir);
 	r = rt_spec_save(&s, path, err);
 out:
+	mounts_free(mounts, nmounts);
 	free(s.pidns);
 	strv_free(s.argv);
 	strv_free(s.env);
@@ -376,7 +386,7 @@ ctr_start(struct ctr *c)
 	struct rt_shim shim;
 	struct ctr_ctx x;
 	struct err err;
-	char dir[4096], reason[64], **cenv = NULL;
+	char dir[4096], reason[64], skipped[512], **cenv = NULL;
 	int r;
 
 	if (p->deletion_ns != 0 || c->shim_pid > 0 || p->deadline_exceeded)
@@ -392,7 +402,18 @@ ctr_start(struct ctr *c)
 		ctr_retry(c, 10);
 		return;
 	}
-	ctr_context(c, &x);
+	if (volumes_setup(p, &err) < 0) {
+		store_image_free(img);
+		if (strcmp(c->message, err.msg) != 0)
+			agent_event(a, p, NULL, true, "FailedMount", "%s",
+			    err.msg);
+		ctr_set_waiting(c, "ContainerCreating", err.msg);
+		ctr_retry(c, 10);
+		return;
+	}
+	ctr_context_pod(p, &x);
+	x.skipped = skipped;
+	x.skipped_len = sizeof(skipped);
 	if (ctr_env_resolve(&x, c->spec, &cenv, reason, sizeof(reason),
 	    &err) < 0) {
 		/* Not a start: no restart counted; tried again later. */
@@ -404,6 +425,10 @@ ctr_start(struct ctr *c)
 		ctr_retry(c, 10);
 		return;
 	}
+	if (skipped[0] != '\0')
+		agent_event(a, p, c->name, true, "InvalidEnvironmentVariableNames",
+		    "Keys [%s] from the EnvFrom were skipped since they are "
+		    "considered invalid environment variable names.", skipped);
 	new_id(c->id);
 	ctr_set_waiting(c, "ContainerCreating", NULL);
 	r = prepare(c, img, cenv, dir, sizeof(dir), &err);

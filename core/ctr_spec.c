@@ -3,7 +3,8 @@
  * rt_spec, with Kubernetes' rules: command replaces the image Entrypoint
  * (and drops Cmd), args replace Cmd; env entries are resolved in order,
  * each value's $(VAR) expanded against the entries before it, valueFrom
- * from the downward API (fieldRef, resourceFieldRef); command and args
+ * from the downward API (fieldRef, resourceFieldRef) and from ConfigMaps
+ * and Secrets (keyRefs, and envFrom under them); command and args
  * are expanded against the container's env; the image env is the base
  * the container env overrides.  runAsUser/Group from the container, else
  * the pod, else the image User; the default capability set with add/drop,
@@ -93,8 +94,8 @@ subscript(const struct cfg_kvs *kvs, const char *path, const char *prefix)
 	return v != NULL ? v : "";
 }
 
-static int
-field_ref(const struct ctr_ctx *x, const char *path, const char **val,
+int
+ctr_field_ref(const struct ctr_ctx *x, const char *path, const char **val,
     struct err *err)
 {
 	const struct cfg_pod *p = x->pod;
@@ -145,18 +146,21 @@ container_named(const struct cfg_pod *p, const char *name)
 
 /* Rounded up, as the downward API does ("1" cpu divisor = 1000m). */
 static int
-resource_ref(const struct ctr_ctx *x, const struct cfg_container *c,
-    const struct cfg_env *e, char *out, size_t len, struct err *err)
+resource_of(const struct ctr_ctx *x, const struct cfg_container *c,
+    const char *ctr, const char *res, const char *divisor, char *out,
+    size_t len, struct err *err)
 {
 	const struct cfg_resources *r;
-	const char *res = e->ref_key;
 	int64_t v, div = 1;
 	bool cpu = strstr(res, "cpu") != NULL;
 
-	if (e->ref_name != NULL && e->ref_name[0] != '\0' &&
-	    (c = container_named(x->pod, e->ref_name)) == NULL)
+	if (ctr != NULL && ctr[0] != '\0' &&
+	    (c = container_named(x->pod, ctr)) == NULL)
 		return err_setx(err, EINVAL, "resourceFieldRef: no container "
-		    "%s", e->ref_name);
+		    "%s", ctr);
+	if (c == NULL)
+		return err_setx(err, EINVAL, "resourceFieldRef %s: "
+		    "containerName is required", res);
 	r = &c->res;
 	if (strcmp(res, "limits.cpu") == 0)
 		v = r->cpu_limit >= 0 ? r->cpu_limit : x->node_cpu;
@@ -171,13 +175,104 @@ resource_ref(const struct ctr_ctx *x, const struct cfg_container *c,
 	else
 		return err_setx(err, EINVAL, "resourceFieldRef %s is not "
 		    "supported", res);
-	if (e->divisor != NULL && ((cpu && cfg_parse_cpu(e->divisor, &div)
-	    < 0) || (!cpu && cfg_parse_memory(e->divisor, &div) < 0) ||
-	    div <= 0))
-		return err_setx(err, EINVAL, "bad divisor %s", e->divisor);
-	if (cpu && e->divisor == NULL)
+	if (divisor != NULL && ((cpu && cfg_parse_cpu(divisor, &div) < 0) ||
+	    (!cpu && cfg_parse_memory(divisor, &div) < 0) || div <= 0))
+		return err_setx(err, EINVAL, "bad divisor %s", divisor);
+	if (cpu && divisor == NULL)
 		div = 1000;
 	snprintf(out, len, "%lld", (long long)((v + div - 1) / div));
+	return 0;
+}
+
+static int
+resource_ref(const struct ctr_ctx *x, const struct cfg_container *c,
+    const struct cfg_env *e, char *out, size_t len, struct err *err)
+{
+	return resource_of(x, c, e->ref_name, e->ref_key, e->divisor, out, len,
+	    err);
+}
+
+int
+ctr_resource_value(const struct ctr_ctx *x, const char *container,
+    const char *resource, const char *divisor, char *out, size_t len,
+    struct err *err)
+{
+	return resource_of(x, NULL, container, resource, divisor, out, len,
+	    err);
+}
+
+static const struct cfg_config *
+config_of(const struct ctr_ctx *x, const char *name, bool secret)
+{
+	if (x->config == NULL || name == NULL)
+		return NULL;
+	return x->config(x->arg, name, secret);
+}
+
+/* The messages kubelet gives; never a value (it may be a Secret's). */
+static int
+key_ref(const struct ctr_ctx *x, const struct cfg_env *e, char ***env,
+    struct err *err)
+{
+	bool secret = e->src == CFG_ENV_SECRET;
+	const struct cfg_config *cm = config_of(x, e->ref_name, secret);
+	const struct cfg_blob *b;
+
+	if (cm == NULL) {
+		if (e->optional)
+			return 0;
+		return err_setx(err, ENOENT, "%s \"%s\" not found",
+		    secret ? "secret" : "configmap", e->ref_name ?
+		    e->ref_name : "");
+	}
+	if ((b = cfg_config_get(cm, e->ref_key)) == NULL) {
+		if (e->optional)
+			return 0;
+		return err_setx(err, ENOENT, "couldn't find key %s in %s %s/%s",
+		    e->ref_key, secret ? "Secret" : "ConfigMap",
+		    cm->meta.namespace, cm->meta.name);
+	}
+	/* A value is text up to its first NUL, as a C environment holds. */
+	env_set(env, e->name, (const char *)b->data);
+	return 0;
+}
+
+static void
+note_skipped(const struct ctr_ctx *x, const char *key)
+{
+	size_t n;
+
+	if (x->skipped == NULL || x->skipped_len == 0)
+		return;
+	n = strlen(x->skipped);
+	snprintf(x->skipped + n, x->skipped_len - n, "%s%s", n ? ", " : "",
+	    key);
+}
+
+static int
+env_from(const struct ctr_ctx *x, const struct cfg_env_from *f, char ***env,
+    struct err *err)
+{
+	const struct cfg_config *cm = config_of(x, f->name, f->is_secret);
+	const char *prefix = f->prefix != NULL ? f->prefix : "";
+	char name[512];
+	size_t i;
+
+	if (cm == NULL) {
+		if (f->optional)
+			return 0;
+		return err_setx(err, ENOENT, "%s \"%s\" not found",
+		    f->is_secret ? "secret" : "configmap", f->name ? f->name :
+		    "");
+	}
+	for (i = 0; i < cm->ndata; i++) {
+		snprintf(name, sizeof(name), "%s%s", prefix, cm->data[i].key);
+		if (cfg_check_env_name(name) != NULL) {
+			note_skipped(x, name);
+			continue;
+		}
+		env_set(env, name, (const char *)cm->data[i].data);
+	}
 	return 0;
 }
 
@@ -190,6 +285,11 @@ ctr_env_resolve(const struct ctr_ctx *x, const struct cfg_container *c,
 	size_t i;
 	int r = 0;
 
+	if (x->skipped != NULL && x->skipped_len > 0)
+		x->skipped[0] = '\0';
+	/* envFrom first, in order; env entries then override. */
+	for (i = 0; i < c->nenv_from && r == 0; i++)
+		r = env_from(x, &c->env_from[i], &env, err);
 	for (i = 0; i < c->nenv && r == 0; i++) {
 		const struct cfg_env *e = &c->env[i];
 
@@ -201,7 +301,7 @@ ctr_env_resolve(const struct ctr_ctx *x, const struct cfg_container *c,
 			free(val);
 			break;
 		case CFG_ENV_FIELD:
-			if ((r = field_ref(x, e->ref_key, &v, err)) == 0)
+			if ((r = ctr_field_ref(x, e->ref_key, &v, err)) == 0)
 				env_set(&env, e->name, v);
 			break;
 		case CFG_ENV_RESOURCE:
@@ -211,11 +311,7 @@ ctr_env_resolve(const struct ctr_ctx *x, const struct cfg_container *c,
 			break;
 		case CFG_ENV_CONFIGMAP:
 		case CFG_ENV_SECRET:
-			if (e->optional)
-				break;
-			r = err_setx(err, ENOENT, "%s \"%s\" not found",
-			    e->src == CFG_ENV_SECRET ? "secret" : "configmap",
-			    e->ref_name ? e->ref_name : "");
+			r = key_ref(x, e, &env, err);
 			break;
 		}
 	}

@@ -14,7 +14,25 @@ struct ctr_ctx {
 	const char *uid, *node_name, *pod_ip, *host_ip;
 	int64_t node_cpu;		/* millicores: limits.cpu when unset */
 	int64_t node_mem;		/* bytes: limits.memory when unset */
+	/* The pod namespace's ConfigMap or Secret by name, NULL if absent. */
+	const struct cfg_config *(*config)(void *arg, const char *name,
+	    bool secret);
+	void *arg;
+	char *skipped;			/* envFrom keys skipped, for an event */
+	size_t skipped_len;
 };
+
+/* fieldRef paths (metadata.name, metadata.labels['k'], status.podIP...) */
+int ctr_field_ref(const struct ctr_ctx *x, const char *path,
+	const char **val, struct err *err);
+/* resourceFieldRef of the named container, divided (rounded up). */
+int ctr_resource_value(const struct ctr_ctx *x, const char *container,
+	const char *resource, const char *divisor, char *out, size_t len,
+	struct err *err);
+
+struct pod;
+/* The context of a pod's containers (ctr.c). */
+void ctr_context_pod(const struct pod *p, struct ctr_ctx *x);
 
 /* The container's own env entries, resolved and expanded in order; on
  * failure reason gets the waiting reason (CreateContainerConfigError). */

@@ -447,6 +447,7 @@ teardown(struct pod *p)
 	int r;
 
 	podnet_detach(p);
+	volumes_teardown(p);
 	snprintf(path, sizeof(path), "%s/ns", p->run_dir);
 	if (rt_sandbox_destroy(path, &err) < 0)
 		log_warn("pod %s/%s: %s", p->ns, p->name, err.msg);
@@ -525,6 +526,7 @@ pod_free(struct pod *p)
 		close(p->pause.pidfd);
 	podspec_unref(p->ps);
 	podspec_unref(p->next);
+	free(p->vols);
 	free(p->ctrs);
 	free(p);
 }

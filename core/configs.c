@@ -1,0 +1,129 @@
+/*
+ * configs: ConfigMaps, Secrets and PersistentVolumeClaims as the manifest
+ * files hold them.  Nothing is copied: lookups walk the files' last good
+ * objects (the first file to define a name wins, as for pods), so a
+ * Secret's bytes live once, in memory.  When the manifests change,
+ * configs_changed brings their users along: containers waiting for a
+ * missing object try again, and ConfigMap, Secret and downward API
+ * volumes get their new contents.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "core/log.h"
+#include "lib/util.h"
+
+static const struct cfg_object *
+object_find(const struct agent *a, enum cfg_kind kind, bool secret,
+    const char *ns, const char *name)
+{
+	const struct mfile *f;
+	size_t i;
+
+	TAILQ_FOREACH(f, &a->mdir.files, entry) {
+		for (i = 0; i < f->nobjs; i++) {
+			const struct cfg_object *o = &f->objs[i];
+
+			if (o->kind != kind || o->name == NULL ||
+			    strcmp(o->name, name) != 0 ||
+			    strcmp(o->namespace, ns) != 0)
+				continue;
+			if (kind == CFG_KIND_CONFIG && o->u.cfg->secret != secret)
+				continue;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+const struct cfg_config *
+config_find(const struct agent *a, const char *ns, const char *name,
+    bool secret)
+{
+	const struct cfg_object *o;
+
+	o = object_find(a, CFG_KIND_CONFIG, secret, ns, name);
+	return o != NULL ? o->u.cfg : NULL;
+}
+
+const struct cfg_pvc *
+pvc_find(const struct agent *a, const char *ns, const char *name)
+{
+	const struct cfg_object *o;
+
+	o = object_find(a, CFG_KIND_PVC, false, ns, name);
+	return o != NULL ? o->u.pvc : NULL;
+}
+
+void
+pvc_dir(const struct agent *a, const char *ns, const char *name, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s/volumes/%s/%s", a->conf.state, ns, name);
+}
+
+/* A claim is bound when its manifest is read: its directory exists from
+ * then on and outlives pods, picolet and (unless configured) the claim. */
+void
+configs_bind(struct agent *a)
+{
+	const struct mfile *f;
+	struct err err;
+	char dir[4200];
+	size_t i;
+
+	TAILQ_FOREACH(f, &a->mdir.files, entry) {
+		for (i = 0; i < f->nobjs; i++) {
+			const struct cfg_object *o = &f->objs[i];
+
+			if (o->kind != CFG_KIND_PVC)
+				continue;
+			pvc_dir(a, o->namespace, o->name, dir, sizeof(dir));
+			if (access(dir, F_OK) == 0)
+				continue;
+			if (mkdir_p(dir, 0700, &err) < 0 ||
+			    (chmod(dir, 0777) < 0 &&
+			    err_set(&err, errno, "chmod %s", dir) < 0))
+				log_error("claim %s/%s: %s", o->namespace,
+				    o->name, err.msg);
+			else
+				log_info("claim %s/%s: bound to %s",
+				    o->namespace, o->name, dir);
+		}
+	}
+}
+
+static bool
+waits_for_config(const struct ctr *c)
+{
+	return c->state == CTR_WAITING && c->shim_pid == 0 &&
+	    (strcmp(c->reason, "CreateContainerConfigError") == 0 ||
+	    (strcmp(c->reason, "ContainerCreating") == 0 &&
+	    c->pod->vol_error));
+}
+
+void
+configs_changed(struct agent *a)
+{
+	struct pod *p;
+	size_t i;
+
+	TAILQ_FOREACH(p, &a->pods, entry) {
+		if (p->dead || p->deletion_ns != 0 || p->spec == NULL)
+			continue;
+		volumes_refresh(p);
+		for (i = 0; i < p->nctrs; i++) {
+			struct ctr *c = &p->ctrs[i];
+
+			if (!waits_for_config(c))
+				continue;
+			ev_timer_stop(a->loop, &c->restart_t);
+			c->backoff_pending = false;
+			ctr_start(c);
+		}
+	}
+}
