@@ -206,6 +206,7 @@ dec_mount_item(struct cfg_diags *d, const struct cfg_node *m,
 	static const char *const props[] = { "None", "HostToContainer",
 	    "Bidirectional" };
 	const struct cfg_node *c;
+	const char *why;
 	char p[DEC_PATH];
 	size_t i;
 
@@ -219,10 +220,10 @@ dec_mount_item(struct cfg_diags *d, const struct cfg_node *m,
 				dec_error(d, c, p, "must not be empty");
 		} else if (!strcmp(c->key, "subPath")) {
 			if (dec_str(d, c, p, &vm->sub_path) == 0 &&
-			    (vm->sub_path[0] == '/' ||
-			    strstr(vm->sub_path, "..") != NULL))
-				dec_error(d, c, p, "must be a relative path "
-				    "without '..'");
+			    vm->sub_path[0] != '\0' &&
+			    (why = cfg_check_rel_path(vm->sub_path)) != NULL)
+				dec_error(d, c, p, "invalid path \"%.60s\": %s",
+				    vm->sub_path, why);
 		} else if (!strcmp(c->key, "readOnly"))
 			dec_bool(d, c, p, &vm->read_only);
 		else if (!strcmp(c->key, "mountPropagation")) {
