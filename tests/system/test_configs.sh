@@ -286,7 +286,7 @@ spec:
   - name: main
     image: busybox
     imagePullPolicy: IfNotPresent
-    command: [sh, -c, 'cat /cfg/k; $SLEEP']
+    command: [sh, -c, 'cat /cfg/k; echo; $SLEEP']
     volumeMounts: [{name: c, mountPath: /cfg}]
   volumes:
   - name: c

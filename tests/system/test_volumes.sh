@@ -47,7 +47,7 @@ cstate() {	# POD [INDEX]: running | waiting:REASON | terminated:REASON
 	    if .key == \"running\" then \"running\" else \"\(.key):\(.value.reason)\" end"
 }
 running() { [ "$(cstate "$1" "${2:-0}")" = running ]; }
-in_pod() { local p=$1; shift; pctl exec "$p" -- "$@" 2>&1; }
+in_pod() { local p=$1; shift; pctl exec "$p" -- "$@" 2>&1 | grep -v '^Defaulted container'; }
 
 SLEEP='trap "exit 0" TERM; while :; do sleep 1 & wait $!; done'
 
