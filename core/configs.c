@@ -59,6 +59,39 @@ pvc_find(const struct agent *a, const char *ns, const char *name)
 	return o != NULL ? o->u.pvc : NULL;
 }
 
+/*
+ * An immutable ConfigMap or Secret keeps its data until it is deleted:
+ * a new version of the file that changes it is refused, as the API
+ * server refuses the update.
+ */
+int
+configs_check_update(const struct agent *a, const struct cfg_object *objs,
+    size_t n, struct cfg_diags *d)
+{
+	const struct cfg_config *old, *nw;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n; i++) {
+		if (objs[i].kind != CFG_KIND_CONFIG)
+			continue;
+		nw = objs[i].u.cfg;
+		old = config_find(a, objs[i].namespace, objs[i].name,
+		    nw->secret);
+		if (old == NULL || !old->immutable)
+			continue;
+		if (nw->immutable && strcmp(old->data_hash, nw->data_hash) == 0)
+			continue;
+		cfg_diag_add(d, CFG_ERROR, objs[i].line, 1, nw->immutable ?
+		    "data" : "immutable", "%s \"%s\" is invalid: field is "
+		    "immutable when `immutable` is set (delete the object to "
+		    "change it)", nw->secret ? "Secret" : "ConfigMap",
+		    objs[i].name);
+		r = -EINVAL;
+	}
+	return r;
+}
+
 void
 pvc_dir(const struct agent *a, const char *ns, const char *name, char *buf,
     size_t len)

@@ -226,7 +226,9 @@ struct pod {
 	ev_timer grace_t;
 	ev_timer teardown_t;		/* retry of a busy cgroup removal */
 	ev_timer deadline_t;		/* activeDeadlineSeconds */
-	bool deadline_exceeded;
+	/* Failed for good by the node (DeadlineExceeded, Evicted): its
+	 * containers stopped and stay stopped.  "" otherwise. */
+	char fail_reason[32], fail_message[256];
 	struct rt_pause pause;		/* shareProcessNamespace: PID 1 */
 	ev_io pause_w;
 	int teardown_tries;
@@ -254,6 +256,10 @@ void pod_pause_adopt(struct pod *p);
 void pod_pause_stop(struct pod *p);
 /* Start what may start now: the next init container, or the app ones. */
 void pod_advance(struct pod *p);
+/* The node fails the pod for good (reason as kubelet's status.reason). */
+void pod_fail(struct pod *p, const char *reason, const char *msg);
+#define DEADLINE_MSG "Pod was active on the node longer than the " \
+	"specified deadline"
 /* Begin graceful termination; the pod frees itself when done (dead). */
 void pod_terminate(struct pod *p, const char *why);
 /* Labels/annotations changed, spec the same: take the new object. */
@@ -420,6 +426,8 @@ struct agent {
 	uint64_t *udp;			/* UDP endpoints served: ip << 16 | port */
 	size_t nudp;
 	int64_t node_cpu, node_mem;	/* allocatable, for the downward API */
+	ev_timer vol_check_t;		/* emptyDir sizeLimit on disk */
+	bool vol_check_busy;
 };
 
 /* Desired state changed (manifests): bring pods in line with it. */
@@ -466,6 +474,9 @@ const struct cfg_pvc *pvc_find(const struct agent *a, const char *ns,
 	const char *name);
 void pvc_dir(const struct agent *a, const char *ns, const char *name,
 	char *buf, size_t len);
+/* A new version of a file may not change an immutable object. */
+int configs_check_update(const struct agent *a,
+	const struct cfg_object *objs, size_t n, struct cfg_diags *d);
 /* Claims in the manifests get their directories (before pods start). */
 void configs_bind(struct agent *a);
 /* The manifests changed: waiting containers retry, volumes refresh. */
@@ -477,6 +488,8 @@ int volume_path(const struct pod *p, const struct cfg_volume *v, char *buf,
 int volumes_setup(struct pod *p, struct err *err);
 void volumes_refresh(struct pod *p);
 void volumes_teardown(struct pod *p);
+/* A disk emptyDir with a sizeLimit exists: measure them (volumes_limit.c) */
+void volumes_limit_watch(struct agent *a);
 struct rt_mount;
 int volumes_mounts(const struct ctr *c, struct rt_mount **mounts, size_t *n,
 	struct err *err);

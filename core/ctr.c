@@ -389,7 +389,7 @@ ctr_start(struct ctr *c)
 	char dir[4096], reason[64], skipped[512], **cenv = NULL;
 	int r;
 
-	if (p->deletion_ns != 0 || c->shim_pid > 0 || p->deadline_exceeded)
+	if (p->deletion_ns != 0 || c->shim_pid > 0 || p->fail_reason[0] != '\0')
 		return;
 	if (image_of(c, &img) < 0)
 		return;
@@ -652,7 +652,7 @@ ctr_after_exit(struct ctr *c, const struct ctr_term *t, bool start_error)
 		pod_container_gone(p);
 		return;
 	}
-	if (p->deadline_exceeded || !should_restart(c, t)) {
+	if (p->fail_reason[0] != '\0' || !should_restart(c, t)) {
 		if (!start_error)
 			ctr_set_terminated(c, t);
 		(void)pod_save(p);

@@ -133,8 +133,11 @@ mfile_load(struct mdir *m, const char *name)
 			    "than %d bytes", CFG_MAX_FILE);
 		else
 			snprintf(f->error, sizeof(f->error), "%s", err.msg);
-	} else if (cfg_manifest_parse(data, len, &objs, &nobjs,
-	    &f->diags) == 0) {
+	} else if ((r = cfg_manifest_parse(data, len, &objs, &nobjs,
+	    &f->diags)) == 0 && (r = configs_check_update(a, objs, nobjs,
+	    &f->diags)) < 0) {
+		cfg_objects_free(objs, nobjs);
+	} else if (r == 0) {
 		f->failed = false;
 		mfile_drop_objs(f);
 		f->objs = objs;
@@ -148,6 +151,8 @@ mfile_load(struct mdir *m, const char *name)
 		}
 		log_info("manifest %s: loaded, %zu object(s)", name, nobjs);
 	}
+	if (data != NULL)	/* it may hold a Secret */
+		explicit_bzero(data, len);
 	free(data);
 	if (f->error[0] != '\0')
 		log_error("manifest %s: %s", name, f->error);

@@ -238,7 +238,7 @@ pod_deadline_arm(struct pod *p)
 	double left;
 
 	if (p->spec == NULL || p->spec->active_deadline < 0 ||
-	    p->start_ns == 0 || p->deadline_exceeded)
+	    p->start_ns == 0 || p->fail_reason[0] != '\0')
 		return;
 	left = (double)p->spec->active_deadline -
 	    (double)(time_now_ns() - p->start_ns) / 1e9;
@@ -248,15 +248,17 @@ pod_deadline_arm(struct pod *p)
 }
 
 /* kubelet: the pod fails, its containers are stopped and stay stopped. */
-static void
-deadline_over(struct ev_loop *loop, ev_timer *w, int revents)
+void
+pod_fail(struct pod *p, const char *reason, const char *msg)
 {
-	struct pod *p = container_of(w, struct pod, deadline_t);
+	struct ev_loop *loop = p->a->loop;
 	size_t i;
 
-	p->deadline_exceeded = true;
-	agent_event(p->a, p, NULL, true, "DeadlineExceeded", "Pod was "
-	    "active on the node longer than the specified deadline");
+	if (p->fail_reason[0] != '\0')
+		return;
+	snprintf(p->fail_reason, sizeof(p->fail_reason), "%s", reason);
+	snprintf(p->fail_message, sizeof(p->fail_message), "%s", msg);
+	agent_event(p->a, p, NULL, true, reason, "%s", msg);
 	for (i = 0; i < p->nctrs; i++) {
 		struct ctr *c = &p->ctrs[i];
 
@@ -274,6 +276,13 @@ deadline_over(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)pod_save(p);
 }
 
+static void
+deadline_over(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	pod_fail(container_of(w, struct pod, deadline_t), "DeadlineExceeded",
+	    DEADLINE_MSG);
+}
+
 /* Never started, nothing pending: this container's first start is due. */
 static bool
 fresh(const struct ctr *c)
@@ -288,7 +297,7 @@ pod_advance(struct pod *p)
 	size_t i;
 
 	if (p->deletion_ns != 0 || p->spec == NULL || p->dead ||
-	    p->deadline_exceeded)
+	    p->fail_reason[0] != '\0')
 		return;
 	/* Init containers one at a time, in order; a sidecar only has to
 	 * have started (its startup probe passed) before the next one. */

@@ -61,7 +61,10 @@ pod_save(struct pod *p)
 	jw_kint(&w, "grace", p->grace_ns);
 	jw_kbool(&w, "hostNetwork", p->spec && p->spec->host_network);
 	jw_kbool(&w, "initialized", p->initialized);
-	jw_kbool(&w, "deadlineExceeded", p->deadline_exceeded);
+	if (p->fail_reason[0] != '\0') {
+		jw_kstr(&w, "failReason", p->fail_reason);
+		jw_kstr(&w, "failMessage", p->fail_message);
+	}
 	jw_key(&w, "containers");
 	jw_arr(&w);
 	for (i = 0; i < p->nctrs; i++) {
@@ -212,7 +215,13 @@ pod_adopt(struct agent *a, const char *run_dir, struct podspec *ps)
 		if ((j = find_ctr(ctrs, p->ctrs[i].name)) != NULL)
 			ctr_restore(&p->ctrs[i], j);
 	p->initialized = json_get_bool(st, "initialized", p->ninits == 0);
-	p->deadline_exceeded = json_get_bool(st, "deadlineExceeded", false);
+	snprintf(p->fail_reason, sizeof(p->fail_reason), "%s",
+	    json_get_str(st, "failReason") ? json_get_str(st, "failReason") :
+	    json_get_bool(st, "deadlineExceeded", false) ?
+	    "DeadlineExceeded" : "");
+	snprintf(p->fail_message, sizeof(p->fail_message), "%s",
+	    json_get_str(st, "failMessage") ? json_get_str(st, "failMessage") :
+	    p->fail_reason[0] != '\0' ? DEADLINE_MSG : "");
 	json_free(st);
 	log_info("pod %s/%s: adopted (uid %s)", p->ns, p->name, p->uid);
 	for (i = 0; i < n; i++)

@@ -85,7 +85,7 @@ pod_recompute(struct pod *p)
 	if (phase == PHASE_RUNNING)
 		phase = pod_phase_of(policy, p->ctrs + p->ninits,
 		    p->nctrs - p->ninits);
-	if (p->deadline_exceeded)
+	if (p->fail_reason[0] != '\0')
 		phase = PHASE_FAILED;
 	/* Ready: every app container, and every sidecar, ready. */
 	for (i = 0; i < p->nctrs; i++)

@@ -262,10 +262,9 @@ status(struct jsonw *w, const struct pod *p)
 	jw_key(w, "status");
 	jw_obj(w);
 	jw_kstr(w, "phase", pod_phase_names[p->phase]);
-	if (p->deadline_exceeded) {
-		jw_kstr(w, "reason", "DeadlineExceeded");
-		jw_kstr(w, "message", "Pod was active on the node longer "
-		    "than the specified deadline");
+	if (p->fail_reason[0] != '\0') {
+		jw_kstr(w, "reason", p->fail_reason);
+		jw_kstr(w, "message", p->fail_message);
 	}
 	if (!p->ready)
 		why = p->phase == PHASE_SUCCEEDED ? "PodCompleted" :

@@ -293,6 +293,28 @@ content_sync(struct pod *p, size_t idx, struct err *err)
 	return r;
 }
 
+/*
+ * fsGroup on a volume's root: its group, group-writable and setgid so
+ * what is made inside keeps the group (kubelet's OnRootMismatch).
+ */
+static int
+fs_group_own(const struct pod *p, const char *dir, struct err *err)
+{
+	struct stat st;
+
+	if (p->spec->fs_group < 0)
+		return 0;
+	if (stat(dir, &st) < 0)
+		return err_set(err, errno, "stat %s", dir);
+	if (st.st_gid == (gid_t)p->spec->fs_group && (st.st_mode & S_ISGID))
+		return 0;
+	if (chown(dir, (uid_t)-1, (gid_t)p->spec->fs_group) < 0 ||
+	    chmod(dir, (st.st_mode & 07777) | S_ISGID | S_IRWXG) < 0)
+		return err_set(err, errno, "fsGroup %lld on %s",
+		    (long long)p->spec->fs_group, dir);
+	return 0;
+}
+
 /* ---- hostPath ---- */
 
 static int
@@ -376,6 +398,10 @@ setup_one(struct pod *p, size_t idx, struct err *err)
 			r = err_set(err, errno, "chmod %s", dir);
 		if (r == 0 && v->memory && chmod(dir, 0777) < 0)
 			r = err_set(err, errno, "chmod %s", dir);
+		if (r == 0)
+			r = fs_group_own(p, dir, err);
+		if (r == 0 && !v->memory && v->size_limit >= 0)
+			volumes_limit_watch(p->a);
 		return r;
 	case CFG_VOL_HOSTPATH:
 		return host_path(v, err);
@@ -386,7 +412,7 @@ setup_one(struct pod *p, size_t idx, struct err *err)
 		if (access(dir, F_OK) < 0)
 			return err_set(err, errno, "claim %s: %s", v->claim,
 			    dir);
-		return 0;
+		return fs_group_own(p, dir, err);
 	default:
 		if ((r = rt_tmpfs_mount(dir, CONTENT_TMPFS, 0755, err)) < 0)
 			return r;

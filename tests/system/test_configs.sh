@@ -303,10 +303,65 @@ EOF
 	rm_manifest vwcm.yaml
 }
 
+case_immutable_and_limits() {
+	local out
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frozen}\nimmutable: true\ndata: {a: "1"}\n' |
+	    put_manifest frozen.yaml
+	cat <<EOF | put_manifest usesfrozen.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: usesfrozen
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, '$SLEEP']
+    env: [{name: A, valueFrom: {configMapKeyRef: {name: frozen, key: a}}}]
+EOF
+	wait_for 'running usesfrozen' 15 "a pod using the immutable ConfigMap runs" || return 1
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frozen}\nimmutable: true\ndata: {a: "2"}\n' |
+	    put_manifest frozen.yaml
+	wait_for 'pctl status 2>&1 | grep -q "field is immutable"' 10 \
+	    "changing an immutable ConfigMap is refused" || return 1
+	out=$(pctl status 2>&1)
+	assert_contains "$out" 'frozen.yaml:1' "the error names file:line" || return 1
+	assert_eq "$(pctl exec usesfrozen -- sh -c 'echo $A' 2>&1)" 1 "the pod keeps the old value" || return 1
+	gone usesfrozen
+	# Deleted and made again: a new object, accepted.
+	rm_manifest frozen.yaml
+	wait_for '! pctl status 2>&1 | grep -q "frozen.yaml"' 10 "the file's error clears" || return 1
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frozen}\nimmutable: true\ndata: {a: "2"}\n' |
+	    put_manifest frozen.yaml
+	sleep 0.5	# nothing to wait for: the file must simply stay accepted
+	assert_not_contains "$(pctl status 2>&1)" "immutable" "re-created: accepted" || return 1
+	rm_manifest frozen.yaml
+
+	# A Secret over 1 MiB is refused with the API server's words; the
+	# running pod is untouched.
+	pod_yaml steady "$SLEEP" Always 1 | sed 's/^    image: busybox$/    image: busybox\n    imagePullPolicy: IfNotPresent/' |
+	    put_manifest steady.yaml
+	wait_for 'running steady' 15 "steady running" || return 1
+	{
+		printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: huge}\nstringData:\n  big: "'
+		head -c 1100000 /dev/zero | tr '\0' x
+		printf '"\n'
+	} | put_manifest huge.yaml
+	wait_for 'pctl status 2>&1 | grep -q "huge.yaml"' 10 "the big Secret's error shows" || return 1
+	assert_contains "$(pctl status 2>&1)" "must have at most 1048576 bytes" "size limit message" || return 1
+	assert_eq "$(pjq steady .status.containerStatuses[0].restartCount)" 0 "other pods untouched" || return 1
+	running steady || { fail "steady stopped"; return 1; }
+	rm_manifest huge.yaml
+	gone steady
+}
+
 import_busybox || { not_ok "import busybox"; done_testing; }
 start_picolet || { not_ok "picolet starts"; done_testing; }
 run_case "env: configMapKeyRef, secretKeyRef, envFrom with prefix, optional" case_env
 run_case "missing ConfigMap or key: CreateContainerConfigError, starts when it appears" case_missing
 run_case "configMap, secret, downwardAPI, projected volumes; live updates" case_volumes
 run_case "volume of a missing ConfigMap: FailedMount, starts when it appears" case_volume_waits
+run_case "immutable ConfigMaps refuse changes; a Secret over 1 MiB is refused" case_immutable_and_limits
 done_testing

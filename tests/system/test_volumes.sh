@@ -3,6 +3,8 @@
 #  - emptyDir shared by two containers, 0777, gone with the pod; medium
 #    Memory is a tmpfs with sizeLimit as its size, and what is written
 #    there counts toward the container's memory limit (OOMKilled);
+#  - a disk emptyDir over its sizeLimit: the pod is Evicted (kubelet's
+#    eviction manager); fsGroup owns the volume (setgid);
 #  - hostPath: DirectoryOrCreate and FileOrCreate create, Directory/File
 #    of the wrong type and a missing path refuse with FailedMount,
 #    CharDevice passes a device node through (as /dev/gpiomem on a Pi),
@@ -116,6 +118,39 @@ EOF
 	wait_for '[ "$(cstate edm)" = terminated:OOMKilled ]' 30 \
 	    "64 MiB into a Memory emptyDir with a 32 MiB limit: OOMKilled" || return 1
 	gone edm
+}
+
+case_size_limit_and_fsgroup() {
+	cat <<EOF | put_manifest lim.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: lim
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsUser: 1000, fsGroup: 2000}
+  containers:
+  - name: main
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'touch /data/mine; $SLEEP']
+    volumeMounts: [{name: d, mountPath: /data}]
+  volumes:
+  - {name: d, emptyDir: {sizeLimit: 1Mi}}
+EOF
+	wait_for 'running lim' 20 "lim running" || return 1
+	assert_eq "$(in_pod lim stat -c %g /data)" 2000 "fsGroup owns the emptyDir" || return 1
+	wait_for '[ "$(in_pod lim stat -c %g /data/mine)" = 2000 ]' 5 \
+	    "a file made by the pod gets the fsGroup (setgid dir)" || return 1
+	assert_eq "$(pjq lim .status.phase)" Running "under the limit: running" || return 1
+	in_pod lim dd if=/dev/zero of=/data/big bs=1024 count=2048 >/dev/null
+	wait_for '[ "$(pjq lim .status.phase)" = Failed ]' 30 \
+	    "2 MiB in a 1Mi emptyDir: the pod is evicted" || return 1
+	assert_eq "$(pjq lim .status.reason)" Evicted "status.reason" || return 1
+	assert_contains "$(pjq lim .status.message)" 'Usage of EmptyDir volume "d" exceeds the limit "1Mi"' \
+	    "status.message" || return 1
+	assert_contains "$(events lim Evicted)" "exceeds the limit" "Evicted event" || return 1
+	gone lim
 }
 
 case_hostpath() {
@@ -366,6 +401,7 @@ import_busybox || { not_ok "import busybox"; done_testing; }
 start_picolet || { not_ok "picolet starts"; done_testing; }
 run_case "emptyDir: shared, 0777, medium Memory a tmpfs of sizeLimit, removed with the pod" case_emptydir
 run_case "emptyDir Memory counts toward the memory limit" case_memory_limit
+run_case "emptyDir sizeLimit on disk evicts; fsGroup owns volumes" case_size_limit_and_fsgroup
 run_case "hostPath: types, create, readOnly, char device, wrong type refused" case_hostpath
 run_case "subPath: a directory, made when missing; symlinks out refused" case_subpath
 run_case "mountPropagation HostToContainer vs None" case_propagation
