@@ -59,6 +59,9 @@ struct cfg_conf {
 	bool drain;			/* stop all pods when picolet stops */
 	int debounce_ms;		/* 100: settle time for in-place writes */
 	char log_level[16];		/* info: debug|info|warn|error */
+	/* [volumes] */
+	bool reclaim_delete;		/* reclaim = Delete: a claim's data goes
+					 * with its manifest (default Retain) */
 	/* [registry] auth = FILE, then one [registry.HOST] each */
 	char registry_auth[256];	/* node-wide config.json, "" none */
 	struct cfg_registry registries[CFG_REGISTRY_MAX];

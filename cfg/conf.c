@@ -244,6 +244,12 @@ set_value2(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 	}
 	if (IS("agent", "drain"))
 		return set_bool(v, &c->drain);
+	if (IS("volumes", "reclaim")) {
+		if (strcmp(v, "Retain") != 0 && strcmp(v, "Delete") != 0)
+			return "expected Retain or Delete";
+		c->reclaim_delete = strcmp(v, "Delete") == 0;
+		return NULL;
+	}
 	if (IS("agent", "debounce_ms")) {
 		if ((why = set_int(v, 0, 60000, &n)) == NULL)
 			c->debounce_ms = (int)n;
@@ -306,7 +312,7 @@ static int
 known_section(const char *s)
 {
 	static const char *const secs[] = { "paths", "api", "network", "node",
-	    "limits", "agent" };
+	    "limits", "agent", "volumes" };
 	size_t i;
 
 	for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)

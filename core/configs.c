@@ -7,6 +7,7 @@
  * missing object try again, and ConfigMap, Secret and downward API
  * volumes get their new contents.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,6 +132,57 @@ configs_bind(struct agent *a)
 }
 
 static bool
+claim_in_use(struct agent *a, const char *ns, const char *name)
+{
+	struct pod *p;
+	size_t i;
+
+	TAILQ_FOREACH(p, &a->pods, entry) {
+		if (p->dead || p->spec == NULL || strcmp(p->ns, ns) != 0)
+			continue;
+		for (i = 0; i < p->spec->nvolumes; i++)
+			if (p->spec->volumes[i].kind == CFG_VOL_PVC &&
+			    strcmp(p->spec->volumes[i].claim, name) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* reclaim = Delete: claims whose manifests are gone, and that no pod
+ * uses any more, lose their data (by a job: it may be large). */
+void
+configs_reclaim(struct agent *a)
+{
+	char dir[4200], path[4500];
+	struct dirent *ns, *cl;
+	DIR *d, *e;
+
+	snprintf(dir, sizeof(dir), "%s/volumes", a->conf.state);
+	if (!a->conf.reclaim_delete || (d = opendir(dir)) == NULL)
+		return;
+	while ((ns = readdir(d)) != NULL) {
+		if (ns->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, ns->d_name);
+		if ((e = opendir(path)) == NULL)
+			continue;
+		while ((cl = readdir(e)) != NULL) {
+			if (cl->d_name[0] == '.' ||
+			    pvc_find(a, ns->d_name, cl->d_name) != NULL ||
+			    claim_in_use(a, ns->d_name, cl->d_name))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/%s", dir,
+			    ns->d_name, cl->d_name);
+			log_info("claim %s/%s: released, its data deleted "
+			    "(reclaim = Delete)", ns->d_name, cl->d_name);
+			ctr_remove_later(a, path);
+		}
+		closedir(e);
+	}
+	closedir(d);
+}
+
+static bool
 waits_for_config(const struct ctr *c)
 {
 	return c->state == CTR_WAITING && c->shim_pid == 0 &&
@@ -145,6 +197,7 @@ configs_changed(struct agent *a)
 	struct pod *p;
 	size_t i;
 
+	configs_reclaim(a);
 	TAILQ_FOREACH(p, &a->pods, entry) {
 		if (p->dead || p->deletion_ns != 0 || p->spec == NULL)
 			continue;

@@ -479,6 +479,8 @@ int configs_check_update(const struct agent *a,
 	const struct cfg_object *objs, size_t n, struct cfg_diags *d);
 /* Claims in the manifests get their directories (before pods start). */
 void configs_bind(struct agent *a);
+/* reclaim = Delete: remove the data of claims gone and unused. */
+void configs_reclaim(struct agent *a);
 /* The manifests changed: waiting containers retry, volumes refresh. */
 void configs_changed(struct agent *a);
 

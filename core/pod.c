@@ -483,6 +483,7 @@ teardown(struct pod *p)
 	p->dead = true;
 	a->svc_dirty = true;
 	podnet_idle(a);
+	configs_reclaim(a);	/* a claim it held may be released now */
 	ev_timer_stop(a->loop, &p->grace_t);
 	ev_timer_stop(a->loop, &p->deadline_t);
 	if (p->next != NULL) {

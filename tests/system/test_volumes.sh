@@ -366,6 +366,25 @@ case_pvc() {
 	    { fail "deleting the claim's manifest removed its data"; return 1; }
 }
 
+case_reclaim_delete() {
+	printf '[volumes]\nreclaim = Delete\n' >>"$T/picolet.conf"
+	stop_picolet || return 1
+	start_picolet || return 1
+	claim_yaml | put_manifest claim.yaml
+	pvc_pod | put_manifest db.yaml
+	wait_for 'running db' 15 "db runs" || return 1
+	wait_for '[ -f "$T/state/volumes/default/data/runs" ]' 10 "data written" || return 1
+	# The claim goes first: its pod still uses it, so the data stays ...
+	rm_manifest claim.yaml
+	sleep 0.5	# nothing to wait for: the data must simply stay
+	[ -f "$T/state/volumes/default/data/runs" ] ||
+	    { fail "the data went while a pod used the claim"; return 1; }
+	# ... until the pod is gone too.
+	gone db
+	wait_for '[ ! -e "$T/state/volumes/default/data" ]' 10 \
+	    "reclaim = Delete: the data goes with the claim" || return 1
+}
+
 case_bad_input() {
 	local out
 	cat <<'EOF' | put_manifest bad1.yaml
@@ -407,4 +426,5 @@ run_case "subPath: a directory, made when missing; symlinks out refused" case_su
 run_case "mountPropagation HostToContainer vs None" case_propagation
 run_case "PersistentVolumeClaim: bound dir, survives pod, restart, claim deletion" case_pvc
 run_case "bad volume input: file:line errors" case_bad_input
+run_case "[volumes] reclaim = Delete removes a released claim's data" case_reclaim_delete
 done_testing

@@ -106,7 +106,9 @@ test_all_keys(void **state)
 	    "[agent]\n"
 	    "drain = yes\n"
 	    "debounce_ms = 50\n"
-	    "log_level = debug\n", &c, &e), 0);
+	    "log_level = debug\n"
+	    "[volumes]\n"
+	    "reclaim = Delete\n", &c, &e), 0);
 	assert_string_equal(c.manifests, "/m");
 	assert_string_equal(c.state, "/s");
 	assert_string_equal(c.run, "/r");
@@ -127,6 +129,7 @@ test_all_keys(void **state)
 	assert_true(c.drain);
 	assert_int_equal(c.debounce_ms, 50);
 	assert_string_equal(c.log_level, "debug");
+	assert_true(c.reclaim_delete);
 }
 
 static void
@@ -171,6 +174,8 @@ test_errors(void **state)
 	expect_err("[api]\nlisten = host:99999\n", 2, "[api] listen: "
 	    "expected");
 	expect_err("[agent]\ndrain = maybe\n", 2, "[agent] drain: expected");
+	expect_err("[volumes]\nreclaim = Recycle\n", 2,
+	    "[volumes] reclaim: expected Retain or Delete");
 	expect_err("[agent]\nlog_level = trace\n", 2,
 	    "[agent] log_level: expected debug");
 	/* a syntax error before a bad key: the first one is reported */
