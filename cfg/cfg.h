@@ -315,7 +315,8 @@ struct cfg_volume {
 	const struct cfg_node *node;	/* the source's value, in cfg_pod.tree */
 	/* emptyDir */
 	bool memory;			/* medium: Memory (tmpfs) */
-	int64_t size_limit;		/* bytes, -1 unset */
+	int64_t size_limit;		/* bytes, -1 unset (0 too: the
+					 * kubelet reads 0 as no limit) */
 	/* hostPath */
 	char *host_path;		/* absolute, no ".." component */
 	enum cfg_host_type host_type;

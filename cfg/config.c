@@ -193,6 +193,8 @@ merge(struct cfg_diags *d, const char *path, struct vals *vs, bool secret)
 	char p[DEC_PATH];
 	size_t i, j = 0;
 
+	if (vs->n == 0)
+		return;
 	qsort(vs->v, vs->n, sizeof(*vs->v), by_key);
 	for (i = 0; i < vs->n; i++) {
 		if (j > 0 && !strcmp(vs->v[j - 1].b.key, vs->v[i].b.key)) {

@@ -114,5 +114,12 @@ void dec_mounts(struct cfg_diags *d, const struct cfg_node *n,
 void dec_volumes(struct cfg_diags *d, const struct cfg_node *n,
 	const char *path, struct cfg_pod *pod);
 void dec_volume_free(struct cfg_volume *v);
+/* volume_src.c: one configMap/secret/downwardAPI source (v: a volume's,
+ * for defaultMode; NULL in a projected volume) and projected volumes. */
+void dec_vol_source(struct cfg_diags *d, const struct cfg_node *m,
+	const char *path, enum cfg_vol_kind kind, const char *name_key,
+	struct cfg_volume *v, struct cfg_vol_source *s);
+void dec_vol_projected(struct cfg_diags *d, const struct cfg_node *m,
+	const char *path, struct cfg_volume *v);
 
 #endif

@@ -34,6 +34,25 @@ small_parsers(const uint8_t *data, size_t size)
 	}
 }
 
+/* Sorted, unique, found by cfg_config_get, within the limit. */
+static void
+check_config(const struct cfg_config *c)
+{
+	size_t i, bytes = 0;
+
+	for (i = 0; i < c->ndata; i++) {
+		if (i > 0 && strcmp(c->data[i - 1].key, c->data[i].key) >= 0)
+			abort();
+		if (cfg_config_get(c, c->data[i].key) != &c->data[i] ||
+		    c->data[i].data[c->data[i].len] != '\0')
+			abort();
+		bytes += c->data[i].len;
+	}
+	if (bytes != c->bytes || bytes > CFG_CONFIG_MAX || c->tree != NULL ||
+	    strlen(c->data_hash) != 64)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -52,10 +71,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (i = 0; i < d.n; i++)
 		cfg_diag_format(&d.d[i], "f", buf, sizeof(buf));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (objs[i].kind == CFG_KIND_POD &&
 		    strlen(objs[i].u.pod->spec_hash) != 64)
 			abort();
+		if (objs[i].kind == CFG_KIND_CONFIG)
+			check_config(objs[i].u.cfg);
+	}
 	cfg_objects_free(objs, n);
 	free(copy);
 	return 0;

@@ -168,12 +168,12 @@ EOF
 case_huge() {
 	{
 		pod_yaml huge 'sleep 1000'
-		python3 -c 'import sys; sys.stdout.write(("# " + "x" * 1000 + "\n") * 1100)'
+		python3 -c 'import sys; sys.stdout.write(("# " + "x" * 1000 + "\n") * 4400)'
 	} | put_manifest huge.yaml
 	expect_error 'huge\.yaml:[0-9]+' || return 1
 	note "$(pctl status 2>&1 | grep huge.yaml)"
 	good_unchanged || return 1
-	pod_exists huge && { fail "pod from a file over 1 MiB exists"; return 1; }
+	pod_exists huge && { fail "pod from a file over 4 MiB exists"; return 1; }
 	return 0
 }
 
@@ -272,7 +272,7 @@ run_case "wrong types: error with file:line and path" case_wrong_type
 run_case "missing required fields" case_missing
 run_case "invalid names" case_invalid_names
 run_case "duplicate container names" case_dup_containers
-run_case "file over 1 MiB" case_huge
+run_case "file over 4 MiB" case_huge
 run_case "binary garbage" case_garbage
 run_case "bad file fixed later is picked up" case_fixed_later
 run_case "bad edit of a running pod's file keeps the pod" case_bad_edit_keeps_pod

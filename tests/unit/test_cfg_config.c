@@ -169,6 +169,14 @@ secret_values(void **state)
 	assert_int_equal(parse(y, &o, &n, &d), 0);
 	assert_string_not_equal(o[0].u.cfg->data_hash, h1);
 	cfg_objects_free(o, n);
+
+	/* JSON, with the line breaks Go's decoder skips */
+	y = "{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": "
+	    "{\"name\": \"j\"}, \"data\": {\"k\": \"czNjcjN0\\r\\nLVZB\\nTFVF\"}}";
+	assert_int_equal(parse(y, &o, &n, &d), 0);
+	assert_string_equal((char *)cfg_config_get(o[0].u.cfg, "k")->data,
+	    SECRET);
+	cfg_objects_free(o, n);
 }
 
 static void

@@ -104,6 +104,26 @@ empty_dir_host_path(void **state)
 	cfg_objects_free(o, n);
 }
 
+/* kubectl's JSON writes modes in decimal. */
+static void
+json_modes(void **state)
+{
+	const char *y = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", "
+	    "\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+	    "[{\"name\": \"c\", \"image\": \"i\"}], \"volumes\": [{\"name\": "
+	    "\"s\", \"secret\": {\"secretName\": \"s\", \"defaultMode\": 420, "
+	    "\"items\": [{\"key\": \"k\", \"path\": \"k\", \"mode\": 256}]}}]}}";
+	struct cfg_object *o;
+	struct cfg_diags d;
+	struct cfg_pod *p;
+	size_t n;
+
+	p = pod_of(y, &o, &n, &d);
+	assert_int_equal(p->volumes[0].default_mode, 0644);
+	assert_int_equal(p->volumes[0].srcs[0].items[0].mode, 0400);
+	cfg_objects_free(o, n);
+}
+
 static void
 config_secret_pvc(void **state)
 {
@@ -405,6 +425,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(empty_dir_host_path),
 		cmocka_unit_test(config_secret_pvc),
+		cmocka_unit_test(json_modes),
 		cmocka_unit_test(downward_projected),
 		cmocka_unit_test(volume_errors),
 		cmocka_unit_test(mounts),
