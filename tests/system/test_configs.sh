@@ -241,11 +241,14 @@ EOF
 	    "downwardAPI labels" || return 1
 	assert_eq "$(in_pod vol cat /proj/cm-other)$(in_pod vol cat /proj/cert)$(in_pod vol cat /proj/ns)" \
 	    "xCERT-TEXT-4711default" "projected sources" || return 1
-	# The secret's value is nowhere under state/ or logs/.
-	if grep -rqs "KEY-TEXT-0815" "$T/state" "$T/logs"; then
-		fail "the secret's value is on disk: $(grep -rls KEY-TEXT-0815 "$T/state" "$T/logs")"
+	# The secret's value is nowhere under state/ or logs/, nor in
+	# picolet's own log or its events.
+	if grep -rqs "KEY-TEXT-0815" "$T/state" "$T/logs" "$T/picolet.log"; then
+		fail "the secret's value is on disk: $(grep -rls KEY-TEXT-0815 "$T/state" "$T/logs" "$T/picolet.log")"
 		return 1
 	fi
+	assert_not_contains "$(http_get /api/v1/namespaces/default/events)" "KEY-TEXT-0815" \
+	    "no Secret value in events" || return 1
 
 	# Edit the ConfigMap: the files follow within 2 s, no restart, env
 	# as it was, the subPath file as it was (Kubernetes).

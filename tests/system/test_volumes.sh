@@ -155,7 +155,8 @@ EOF
 
 case_hostpath() {
 	local h=$T/host
-	mkdir -p "$h/dir" && echo host-file >"$h/file" && mknod "$h/null" c 1 3 ||
+	mkdir -p "$h/dir" && echo host-file >"$h/file" && mknod "$h/null" c 1 3 &&
+	    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$h/sock" ||
 	    { fail "making host paths"; return 1; }
 	cat <<EOF | put_manifest hp.yaml
 apiVersion: v1
@@ -175,12 +176,14 @@ spec:
     - {name: made, mountPath: /made}
     - {name: mfile, mountPath: /mfile}
     - {name: dev, mountPath: /dev/mydev}
+    - {name: sock, mountPath: /run/host.sock}
   volumes:
   - {name: dir, hostPath: {path: $h/dir, type: Directory}}
   - {name: ro, hostPath: {path: $h/dir}}
   - {name: made, hostPath: {path: $h/new/sub, type: DirectoryOrCreate}}
   - {name: mfile, hostPath: {path: $h/newfile, type: FileOrCreate}}
   - {name: dev, hostPath: {path: $h/null, type: CharDevice}}
+  - {name: sock, hostPath: {path: $h/sock, type: Socket}}
 EOF
 	wait_for 'running hp' 20 "hp running" || return 1
 	in_pod hp sh -c 'echo from-pod > /hd/x' >/dev/null
@@ -191,6 +194,8 @@ EOF
 	[ -f "$h/newfile" ] || { fail "FileOrCreate did not create"; return 1; }
 	assert_eq "$(in_pod hp sh -c 'echo z > /dev/mydev && echo ok')" ok \
 	    "the char device works in the container" || return 1
+	assert_eq "$(in_pod hp sh -c '[ -S /run/host.sock ] && echo sock')" sock \
+	    "a Socket hostPath is the socket" || return 1
 	gone hp
 
 	cat <<EOF | put_manifest hpbad.yaml
