@@ -233,6 +233,39 @@ gc_layers(struct agent *a)
 }
 
 /*
+ * A pod killed with picolet before its record was written: what its
+ * sandbox made (namespace binds, a pause, volume mounts, its cgroup)
+ * must go before its run dir can.
+ */
+static void
+remove_unrecorded(struct agent *a, const char *path, const char *uid)
+{
+	char sub[8400], rel[64];
+	struct dirent *de;
+	struct err err;
+	DIR *d;
+
+	snprintf(sub, sizeof(sub), "%s/ns", path);
+	if (rt_sandbox_destroy(sub, &err) < 0)
+		log_warn("%s: %s", path, err.msg);
+	snprintf(sub, sizeof(sub), "%s/volumes", path);
+	if ((d = opendir(sub)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof(sub), "%s/volumes/%s", path,
+			    de->d_name);
+			rt_volume_umount(sub);
+		}
+		closedir(d);
+	}
+	snprintf(rel, sizeof(rel), "pod%s", uid);
+	(void)rt_cgroup_remove(a->cg, rel, NULL);
+	if (rm_rf(path, &err) < 0)
+		log_warn("%s", err.msg);
+}
+
+/*
  * At start, before the first sync: pods in the run dir whose manifest
  * still says the same are adopted as they run; the others are adopted as
  * orphans and stopped (a changed one is then replaced by agent_sync).
@@ -259,7 +292,7 @@ adopt_all(struct agent *a)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (pod_state_read(path, &st, NULL) < 0) {
 			log_warn("%s: no pod state; removing", path);
-			(void)rm_rf(path, NULL);
+			remove_unrecorded(a, path, de->d_name);
 			continue;
 		}
 		ns = json_get_str(st, "namespace");
