@@ -488,6 +488,10 @@ void configs_changed(struct agent *a);
 int volume_path(const struct pod *p, const struct cfg_volume *v, char *buf,
 	size_t len);
 int volumes_setup(struct pod *p, struct err *err);
+/* ConfigMap, Secret, downwardAPI, projected: files we write. */
+bool volume_is_files(enum cfg_vol_kind k);
+/* Write volume idx's files when they changed (volumes_files.c). */
+int volume_files_sync(struct pod *p, size_t idx, struct err *err);
 void volumes_refresh(struct pod *p);
 void volumes_teardown(struct pod *p);
 /* A disk emptyDir with a sizeLimit exists: measure them (volumes_limit.c) */
