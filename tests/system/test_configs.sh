@@ -214,6 +214,8 @@ spec:
       - {path: name, fieldRef: {fieldPath: metadata.name}}
       - {path: labels, fieldRef: {fieldPath: metadata.labels}}
       - {path: tier, fieldRef: {fieldPath: "metadata.labels['tier']"}}
+      - {path: uid, fieldRef: {fieldPath: metadata.uid}}
+      - {path: meta/annotations, fieldRef: {fieldPath: metadata.annotations}}
   - name: proj
     projected:
       sources:
@@ -239,6 +241,8 @@ EOF
 	assert_eq "$(in_pod vol cat /down/name)" vol "downwardAPI name" || return 1
 	assert_eq "$(in_pod vol cat /down/labels)" "$(printf 'app="vol"\ntier="one"')" \
 	    "downwardAPI labels" || return 1
+	assert_eq "$(in_pod vol cat /down/uid)" "$(pjq vol .metadata.uid)" "downwardAPI uid" || return 1
+	assert_eq "$(in_pod vol cat /down/meta/annotations)" 'note="hi"' "downwardAPI annotations" || return 1
 	assert_eq "$(in_pod vol cat /proj/cm-other)$(in_pod vol cat /proj/cert)$(in_pod vol cat /proj/ns)" \
 	    "xCERT-TEXT-4711default" "projected sources" || return 1
 	# The secret's value is nowhere under state/ or logs/, nor in
