@@ -232,6 +232,7 @@ struct pod {
 	int teardown_tries;
 	char run_dir[4096];
 	char pod_ip[64];		/* status.podIP ("" until networking) */
+	bool ip_wait;			/* pod CIDR exhausted: waits for one */
 };
 
 TAILQ_HEAD(pod_list, pod);
@@ -403,6 +404,7 @@ struct agent {
 	struct net_nl *nl;		/* rtnetlink, for pod networking */
 	struct net_ipam *ipam;		/* pod addresses */
 	bool bridge_up;
+	bool ipam_freed;		/* an address went back: wake waiters */
 	struct svc *svcs;		/* the service table */
 	size_t nsvcs;
 	struct net_ipam *svc_ipam;	/* ClusterIPs */
@@ -440,6 +442,8 @@ void podnet_adopt(struct pod *p);
 void podnet_detach(struct pod *p);
 void podnet_idle(struct agent *a);
 void podnet_gc(struct agent *a);
+/* Pods waiting for an address try again once one was released. */
+void podnet_wake(struct agent *a);
 void podnet_close(struct agent *a);
 
 void services_compute(struct agent *a);

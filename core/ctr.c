@@ -387,9 +387,11 @@ ctr_start(struct ctr *c)
 	if (pod_sandbox(p, &err) < 0) {
 		store_image_free(img);
 		agent_event(a, p, NULL, true, "FailedCreatePodSandBox",
-		    "%s", err.msg);
+		    "Failed to create pod sandbox: %s", err.msg);
 		ctr_set_waiting(c, "ContainerCreating", err.msg);
-		ctr_retry(c, 10);
+		/* No address free: woken when one is released, not polled. */
+		if (!p->ip_wait)
+			ctr_retry(c, 10);
 		return;
 	}
 	ctr_context(c, &x);

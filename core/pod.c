@@ -214,9 +214,10 @@ pod_sandbox(struct pod *p, struct err *err)
 	    err);
 	if (r < 0)
 		return r;
-	if ((r = pod_pause_start(p, err)) < 0)
-		return r;
+	/* The address first: a pod waiting for one has no pause yet. */
 	if ((r = podnet_attach(p, err)) < 0)
+		return r;
+	if ((r = pod_pause_start(p, err)) < 0)
 		return r;
 	p->a->svc_dirty = true;
 	if ((r = etc_files(p, err)) < 0)
