@@ -301,7 +301,14 @@ struct json;
 int pod_state_read(const char *dir, struct json **out, struct err *err);
 
 /* pod internals used by ctr */
-const char *pod_hostname(const struct pod *p);
+/* pod_etc.c: the pod's host name (into hn) and its /etc files. */
+const char *pod_hostname(const struct pod *p, char hn[64]);
+int pod_etc_files(struct pod *p, struct err *err);
+/* /etc/hosts as kubelet writes it; node_hosts: the node's, for
+ * hostNetwork pods.  -ENOSPC when it would be larger than b's cap. */
+int pod_hosts_render(struct buf *b, const struct cfg_pod *s,
+	const char *ns, const char *ip, const char *hn,
+	const char *node_hosts);
 int pod_sandbox(struct pod *p, struct err *err);
 /* A container of a terminating pod is down; tear down when all are. */
 void pod_container_gone(struct pod *p);

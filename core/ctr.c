@@ -212,6 +212,7 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 	char upper[4096], work[4096], logdir[4096], rel[256], path[4200];
 	char rootfs[4200], **svcenv = NULL;
 	char ns[4200], hosts[4200], hname[4200], resolv[4200];
+	char hn[64];
 	struct rt_mount mounts[4];
 	char msgfile[4200];
 	int r;
@@ -258,7 +259,7 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 		s.utsns = xstrdup(ns);
 	}
 	services_env(a, p->ns, &svcenv);
-	s.env = ctr_env_final(cenv, svcenv, img, pod_hostname(p));
+	s.env = ctr_env_final(cenv, svcenv, img, pod_hostname(p, hn));
 	strv_free(svcenv);
 	s.cwd = c->spec->working_dir ? c->spec->working_dir :
 	    img->working_dir;
