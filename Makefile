@@ -159,6 +159,7 @@ bench: all
 	@PICOLET_BIN=$(OUT) tests/bench/run.sh
 	@PICOLET_BIN=$(OUT) tests/bench/probes.sh
 	@PICOLET_BIN=$(OUT) tests/bench/nft.sh
+	@PICOLET_BIN=$(OUT) tests/bench/svc.sh
 
 # Set-up on a fresh Debian 12 machine (apt-get), then the example.
 deps:
