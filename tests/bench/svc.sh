@@ -18,10 +18,12 @@
 # (connections / requests/s: the figure NAT changes, since wrk's own
 # latency starts when the request is written on an open connection); and
 # wrk's latency (mean, p50, p99).  Nothing passes or fails on a number;
-# socket errors and non-2xx answers are findings.
+# socket errors and non-2xx answers are findings.  Each raw line also has
+# the node netns' conntrack entries and drop counters after the run (every
+# connection leaves an entry in TIME_WAIT for 2 minutes).
 #
 # Environment: PICOLET_BIN (build/), BENCH_QUICK=1 (1 round of 3 s),
-# BENCH_SVC_ROUNDS (3), BENCH_SVC_SECS (10), BENCH_SVC_CONNS (8),
+# BENCH_SVC_ROUNDS (5), BENCH_SVC_SECS (6), BENCH_SVC_CONNS (8),
 # BENCH_SVC_THREADS (1), BENCH_NO_APT=1, BENCH_KEEP=1.  Raw wrk output:
 # $PICOLET_BIN/bench/svc-<stamp>.txt.
 set -u
@@ -32,7 +34,7 @@ BENCH_NAME=sbench
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	ROUNDS=${BENCH_SVC_ROUNDS:-1} SECS=${BENCH_SVC_SECS:-3}
 else
-	ROUNDS=${BENCH_SVC_ROUNDS:-3} SECS=${BENCH_SVC_SECS:-10}
+	ROUNDS=${BENCH_SVC_ROUNDS:-5} SECS=${BENCH_SVC_SECS:-6}
 fi
 CONNS=${BENCH_SVC_CONNS:-8}
 THREADS=${BENCH_SVC_THREADS:-1}
@@ -116,6 +118,20 @@ print("%s rps=%.1f per_req_us=%.1f mean_us=%.1f p50_us=%.1f p99_us=%.1f "
 ' "$1" "$CONNS"
 }
 
+# conntrack in the node's netns after a run: entries, and the kernel's
+# per-cpu counters summed (a full table drops new connections).
+ct_stats() {
+	nsenter --net="$NODE_NS" -- python3 -c '
+p = "/proc/sys/net/netfilter/"
+rd = lambda f: open(p + f).read().strip()
+rows = [l.split() for l in open("/proc/net/stat/nf_conntrack")]
+s = {k: sum(int(r[i], 16) for r in rows[1:]) for i, k in enumerate(rows[0])}
+print("ct_count=%s ct_max=%s ct_invalid=%d ct_insert_failed=%d ct_drop=%d "
+    "ct_early_drop=%d" % (rd("nf_conntrack_count"), rd("nf_conntrack_max"),
+    s["invalid"], s["insert_failed"], s["drop"], s["early_drop"]))
+' 2>/dev/null
+}
+
 # med LABEL KEY: the median of KEY over the LABEL lines of $T/runs.
 med() {
 	grep "^$1 " "$T/runs" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }' |
@@ -178,6 +194,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			url="http://$POD_IP:8080/"
 			[ "$what" = cluster ] && url="http://$VIP/"
 			line=$(wrk_run "$from-$what" "$ns" "$url")
+			line="$line $(ct_stats)"
 			log "round $r: $line"
 			echo "$line" >>"$T/runs"
 			raw "$line"
@@ -190,7 +207,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 {
-	echo "== picolet svc bench $STAMP: $(nproc) cpus, wrk -t$THREADS -c$CONNS, ${SECS} s x $ROUNDS rounds per figure (medians); busybox httpd, a new connection per request"
+	echo "== picolet svc bench $STAMP: $(nproc) cpus (load $(cut -d' ' -f1-3 /proc/loadavg)), wrk -t$THREADS -c$CONNS, ${SECS} s x $ROUNDS rounds per figure (medians); busybox httpd, a new connection per request"
 	row node
 	row pod
 	if [ ${#FINDINGS[@]} -gt 0 ]; then
