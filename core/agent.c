@@ -239,7 +239,7 @@ gc_layers(struct agent *a)
 int
 adopt_all(struct agent *a)
 {
-	char dir[4096], path[8400];
+	char dir[4096], path[8400], nsdir[8500];
 	struct dirent *de;
 	struct pod *p;
 	DIR *d;
@@ -257,7 +257,11 @@ adopt_all(struct agent *a)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (pod_state_read(path, &st, NULL) < 0) {
+			/* A sandbox that never finished (no address free,
+			 * say): its namespaces are bound in ns/. */
 			log_warn("%s: no pod state; removing", path);
+			snprintf(nsdir, sizeof(nsdir), "%s/ns", path);
+			(void)rt_sandbox_destroy(nsdir, NULL);
 			(void)rm_rf(path, NULL);
 			continue;
 		}

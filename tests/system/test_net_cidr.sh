@@ -3,7 +3,8 @@
 # address (10.99.0.1 is the bridge's).  A second pod waits in
 # ContainerCreating with a FailedCreatePodSandBox event that names the
 # CIDR as exhausted, the first keeps running and answering; when the
-# first is deleted the second gets the freed address and starts by itself.
+# first is deleted the second gets the freed address and starts by itself;
+# a restart of picolet in between changes nothing of that.
 . "$(dirname "$0")/lib.sh"
 
 inns() { nsenter --net="/run/netns/$NETNS" -- "$@"; }
@@ -75,6 +76,26 @@ case_exhausted() {
 	alive "$PICOLET_PID" || fail "picolet died" || return 1
 }
 
+# picolet restarts while b waits: a is adopted with its address, b
+# waits again (no mount or address of the first try left behind).
+case_restart() {
+	local ip uid
+	ip=$(pod_ip a)
+	stop_picolet
+	start_picolet || return 1
+	wait_for '[ "$(pod_phase a)" = Running ] && [ "$(pod_ip a)" = "$ip" ]' 10 "a adopted" || return 1
+	wait_for 'events_of FailedCreatePodSandBox | grep -q "pod/b"' 10 \
+	    "b waits again" || return 1
+	uid=$(pod_uid b)
+	assert_eq "$(pod_phase b)" Pending "b's phase" || return 1
+	# Only a's and b's namespaces are mounted: none of an earlier b.
+	local m
+	m=$(mounts_with "$T/run/pods/" | grep -v -e "/$(pod_uid a)/" -e "/$uid/")
+	[ -z "$m" ] || fail "mounts of a gone pod: $m" || return 1
+	assert_eq "$(ls "$T/run/pods" | sort | tr '\n' ' ')" \
+	    "$(printf '%s\n' "$(pod_uid a)" "$uid" | sort | tr '\n' ' ')" "run dirs: a's and b's" || return 1
+}
+
 case_freed() {
 	rm_manifest a.yaml
 	wait_for 'pod_gone a' 10 "a gone" || return 1
@@ -94,6 +115,10 @@ case_cleanup() {
 	local left
 	left=$(find "$T/state/ipam" -type f -name '10.99.*' 2>/dev/null)
 	[ -z "$left" ] || fail "addresses left in the IPAM dir: $left" || return 1
+	left=$(mounts_with "$T/run/pods/")
+	[ -z "$left" ] || fail "mounts left: $left" || return 1
+	left=$(ls "$T/run/pods" 2>/dev/null)
+	[ -z "$left" ] || fail "run dirs left: $left" || return 1
 }
 
 import_busybox || { not_ok "import busybox"; done_testing; }
@@ -101,6 +126,7 @@ printf '[network]\npod_cidr = 10.99.0.0/30\n' >>"$T/picolet.conf"
 start_picolet || { not_ok "picolet starts"; done_testing; }
 run_case "a pod gets the one address of a /30" case_first
 run_case "the next pod waits: FailedCreatePodSandBox, CIDR exhausted" case_exhausted
+run_case "picolet restarts: a adopted, b waits again, nothing of the first try left" case_restart
 run_case "the first deleted: the waiting pod gets its address and starts" case_freed
 run_case "nothing left" case_cleanup
 stop_picolet
