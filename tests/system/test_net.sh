@@ -217,6 +217,8 @@ case_hostport() {
 	wait_for '[ "$(fetch 192.0.2.10 18080)" = hp ]' 5 "hostPort 18080 on 192.0.2.10" || return 1
 	# From another pod, to the node's address.
 	assert_eq "$(pod_fetch a 192.0.2.10 18080)" hp "pod a -> node:18080" || return 1
+	# Not on 127.0.0.0/8, as NodePorts (docs/picolet.8).
+	assert_eq "$(fetch 127.0.0.1 18080)" "" "no hostPort 18080 on 127.0.0.1" || return 1
 }
 
 case_hostport_conflict() {
