@@ -97,7 +97,8 @@ $(OUT)/tests/%: $(OUT)/tests/unit/%.o $(AGENT_LIBS)
 # decoders, state machines) under qemu-user; the rest, and the system
 # tests, need the target's kernel: see make image-test.
 PURE_TESTS := test_cfg_conf test_cfg_config test_cfg_pod test_cfg_quantity test_cfg_service \
-              test_cfg_volume test_cfg_yaml test_core_lifecycle test_http_parse \
+              test_cfg_volume test_core_hosts \
+              test_cfg_yaml test_core_lifecycle test_http_parse \
               test_httpc_parse test_json test_net_ipam test_picoctl_fmt \
               test_picoctl_svc test_registry test_rt_log test_rt_volume \
               test_store_ref
@@ -158,6 +159,7 @@ bench: all
 	@PICOLET_BIN=$(OUT) tests/bench/run.sh
 	@PICOLET_BIN=$(OUT) tests/bench/probes.sh
 	@PICOLET_BIN=$(OUT) tests/bench/nft.sh
+	@PICOLET_BIN=$(OUT) tests/bench/svc.sh
 
 # Set-up on a fresh Debian 12 machine (apt-get), then the example.
 deps:

@@ -332,6 +332,12 @@ struct cfg_volume {
 enum cfg_restart_policy { CFG_RESTART_ALWAYS, CFG_RESTART_ON_FAILURE,
 	CFG_RESTART_NEVER };
 
+/* spec.hostAliases[]: one /etc/hosts line each */
+struct cfg_host_alias {
+	char *ip;			/* IPv4 or IPv6, checked */
+	char **hostnames;		/* DNS-1123 subdomains; may be NULL */
+};
+
 struct cfg_pod {
 	struct cfg_meta meta;
 	struct cfg_container *containers;
@@ -344,6 +350,8 @@ struct cfg_pod {
 	int64_t grace_period;			/* 30 */
 	int64_t active_deadline;		/* -1 */
 	char *hostname, *subdomain;
+	struct cfg_host_alias *host_aliases;
+	size_t nhost_aliases;
 	bool host_network, host_pid, host_ipc;
 	bool share_process_namespace;
 	char *service_account;

@@ -107,6 +107,10 @@ void dec_env(struct cfg_diags *d, const struct cfg_node *n, const char *path,
 	struct cfg_container *ct);
 void dec_env_from(struct cfg_diags *d, const struct cfg_node *n,
 	const char *path, struct cfg_container *ct);
+/* hostalias.c: spec.hostAliases */
+void dec_host_aliases(struct cfg_diags *d, const struct cfg_node *n,
+	const char *path, struct cfg_pod *pod);
+void dec_host_aliases_free(struct cfg_pod *pod);
 void dec_mounts(struct cfg_diags *d, const struct cfg_node *n,
 	const char *path, struct cfg_container *ct);
 

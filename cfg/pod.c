@@ -191,6 +191,8 @@ dec_spec(struct cfg_diags *d, const struct cfg_node *m, const char *path,
 			dec_volumes(d, c, p, pod);
 		else if (!strcmp(c->key, "imagePullSecrets"))
 			dec_pull_secrets(d, c, p, pod);
+		else if (!strcmp(c->key, "hostAliases"))
+			dec_host_aliases(d, c, p, pod);
 		else if (!strcmp(c->key, "securityContext"))
 			dec_security(d, c, p, &pod->sec, &pod->fs_group);
 		else
@@ -349,6 +351,7 @@ cfg_pod_free(struct cfg_pod *pod)
 	free(pod->volumes);
 	free(pod->hostname);
 	free(pod->subdomain);
+	dec_host_aliases_free(pod);
 	free(pod->service_account);
 	strv_free(pod->image_pull_secrets);
 	dec_kvs_free(&pod->node_selector);

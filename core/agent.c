@@ -177,6 +177,7 @@ reap(struct ev_loop *loop, ev_prepare *w, int revents)
 
 	/* Services follow pods and manifests once per loop iteration, not
 	 * once per change. */
+	podnet_wake(a);
 	if (a->svc_dirty) {
 		a->svc_dirty = false;
 		services_compute(a);

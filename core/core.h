@@ -236,6 +236,7 @@ struct pod {
 	char pod_ip[64];		/* status.podIP ("" until networking) */
 	struct podvol *vols;		/* per spec->volumes[], once set up */
 	bool vol_error;			/* a volume could not be set up */
+	bool ip_wait;			/* pod CIDR exhausted: waits for one */
 };
 
 /* One volume of a pod (volumes.c). */
@@ -314,7 +315,14 @@ struct json;
 int pod_state_read(const char *dir, struct json **out, struct err *err);
 
 /* pod internals used by ctr */
-const char *pod_hostname(const struct pod *p);
+/* pod_etc.c: the pod's host name (into hn) and its /etc files. */
+const char *pod_hostname(const struct pod *p, char hn[64]);
+int pod_etc_files(struct pod *p, struct err *err);
+/* /etc/hosts as kubelet writes it; node_hosts: the node's, for
+ * hostNetwork pods.  -ENOSPC when it would be larger than b's cap. */
+int pod_hosts_render(struct buf *b, const struct cfg_pod *s,
+	const char *ns, const char *ip, const char *hn,
+	const char *node_hosts);
 int pod_sandbox(struct pod *p, struct err *err);
 /* A container of a terminating pod is down; tear down when all are. */
 void pod_container_gone(struct pod *p);
@@ -417,6 +425,7 @@ struct agent {
 	struct net_nl *nl;		/* rtnetlink, for pod networking */
 	struct net_ipam *ipam;		/* pod addresses */
 	bool bridge_up;
+	bool ipam_freed;		/* an address went back: wake waiters */
 	struct svc *svcs;		/* the service table */
 	size_t nsvcs;
 	struct net_ipam *svc_ipam;	/* ClusterIPs */
@@ -456,6 +465,8 @@ void podnet_adopt(struct pod *p);
 void podnet_detach(struct pod *p);
 void podnet_idle(struct agent *a);
 void podnet_gc(struct agent *a);
+/* Pods waiting for an address try again once one was released. */
+void podnet_wake(struct agent *a);
 void podnet_close(struct agent *a);
 
 void services_compute(struct agent *a);

@@ -219,6 +219,7 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 	char upper[4096], work[4096], logdir[4096], rel[256], path[4200];
 	char rootfs[4200], **svcenv = NULL;
 	char ns[4200], hosts[4200], hname[4200], resolv[4200];
+	char hn[64];
 	struct rt_mount *mounts = NULL;
 	size_t nmounts = 0;
 	char msgfile[4200];
@@ -266,7 +267,7 @@ prepare(struct ctr *c, const struct store_image *img, char **cenv,
 		s.utsns = xstrdup(ns);
 	}
 	services_env(a, p->ns, &svcenv);
-	s.env = ctr_env_final(cenv, svcenv, img, pod_hostname(p));
+	s.env = ctr_env_final(cenv, svcenv, img, pod_hostname(p, hn));
 	strv_free(svcenv);
 	s.cwd = c->spec->working_dir ? c->spec->working_dir :
 	    img->working_dir;
@@ -397,9 +398,11 @@ ctr_start(struct ctr *c)
 	if (pod_sandbox(p, &err) < 0) {
 		store_image_free(img);
 		agent_event(a, p, NULL, true, "FailedCreatePodSandBox",
-		    "%s", err.msg);
+		    "Failed to create pod sandbox: %s", err.msg);
 		ctr_set_waiting(c, "ContainerCreating", err.msg);
-		ctr_retry(c, 10);
+		/* No address free: woken when one is released, not polled. */
+		if (!p->ip_wait)
+			ctr_retry(c, 10);
 		return;
 	}
 	if (volumes_setup(p, &err) < 0) {

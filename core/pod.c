@@ -1,9 +1,9 @@
 /*
  * pod: one pod's life.  A pod is made from a manifest's spec (or found in
  * the run dir at start and adopted), gets its sandbox (namespaces, cgroup,
- * /etc files) when its first container starts, and ends by graceful
- * termination: SIGTERM to every container, SIGKILL when the grace period
- * is over, then teardown of everything it made.  A replacement spec waits
+ * /etc files from pod_etc.c) when its first container starts, and ends by
+ * graceful termination: SIGTERM to every container, SIGKILL when the
+ * grace period is over, then teardown of everything it made.  A replacement spec waits
  * in p->next until the old pod is gone, as kubelet does for static pods.
  */
 #include <errno.h>
@@ -155,54 +155,11 @@ pod_new(struct agent *a, struct podspec *ps, const char *uid)
 	return p;
 }
 
-const char *
-pod_hostname(const struct pod *p)
-{
-	if (p->spec != NULL && p->spec->host_network)
-		return p->a->node_name;
-	if (p->spec != NULL && p->spec->hostname != NULL)
-		return p->spec->hostname;
-	return p->name;
-}
-
-static int
-write_small(const char *path, const char *data, struct err *err)
-{
-	return write_replace(path, data, strlen(data), 0644, err);
-}
-
-/* The pod's /etc/hosts, /etc/hostname and /etc/resolv.conf. */
-static int
-etc_files(struct pod *p, struct err *err)
-{
-	char path[4200], hosts[1024], *resolv = NULL;
-	const char *hn = pod_hostname(p);
-	int r;
-
-	snprintf(hosts, sizeof(hosts), "# Kubernetes-managed hosts file "
-	    "(picolet).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
-	    "ip6-loopback\n%s\t%s\n", p->pod_ip[0] ? p->pod_ip : "127.0.1.1",
-	    hn);
-	snprintf(path, sizeof(path), "%s/hosts", p->run_dir);
-	if ((r = write_small(path, hosts, err)) < 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/hostname", p->run_dir);
-	snprintf(hosts, sizeof(hosts), "%s\n", hn);
-	if ((r = write_small(path, hosts, err)) < 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/resolv.conf", p->run_dir);
-	if (read_file("/etc/resolv.conf", 65536, &resolv, NULL, NULL) < 0)
-		resolv = xstrdup("");
-	r = write_small(path, resolv, err);
-	free(resolv);
-	return r;
-}
-
 int
 pod_sandbox(struct pod *p, struct err *err)
 {
 	struct rt_limits lim = { -1, -1, -1, -1 };
-	char path[4200], rel[64];
+	char path[4200], rel[64], hn[64];
 	int r;
 
 	if (p->sandbox)
@@ -210,16 +167,17 @@ pod_sandbox(struct pod *p, struct err *err)
 	if ((r = mkdir_p(p->run_dir, 0700, err)) < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/ns", p->run_dir);
-	r = rt_sandbox_create(path, pod_hostname(p), p->spec->host_network,
+	r = rt_sandbox_create(path, pod_hostname(p, hn), p->spec->host_network,
 	    err);
 	if (r < 0)
 		return r;
-	if ((r = pod_pause_start(p, err)) < 0)
-		return r;
+	/* The address first: a pod waiting for one has no pause yet. */
 	if ((r = podnet_attach(p, err)) < 0)
 		return r;
+	if ((r = pod_pause_start(p, err)) < 0)
+		return r;
 	p->a->svc_dirty = true;
-	if ((r = etc_files(p, err)) < 0)
+	if ((r = pod_etc_files(p, err)) < 0)
 		return r;
 	lim.pids = p->a->conf.pids > 0 ? p->a->conf.pids : -1;
 	snprintf(rel, sizeof(rel), "pod%s", p->uid);

@@ -69,8 +69,11 @@ podnet_attach(struct pod *p, struct err *err)
 		return 0;
 	if ((r = ensure(a, err)) < 0)
 		return r;
-	if ((r = net_ipam_get(a->ipam, p->uid, ip, err)) < 0)
+	if ((r = net_ipam_get(a->ipam, p->uid, ip, err)) < 0) {
+		p->ip_wait = r == -ENOSPC;
 		return r;
+	}
+	p->ip_wait = false;
 	net_ipam_gateway(a->ipam, gw);
 	snprintf(cidr, sizeof(cidr), "%s/%d", ip, net_ipam_prefix(a->ipam));
 	snprintf(ns, sizeof(ns), "%s/ns/net", p->run_dir);
@@ -88,6 +91,7 @@ podnet_attach(struct pod *p, struct err *err)
 		pi.mtu = 0;
 	if ((r = net_pod_attach(a->nl, &pi, err)) < 0) {
 		(void)net_ipam_release(a->ipam, p->uid, NULL);
+		a->ipam_freed = true;
 		return r;
 	}
 	snprintf(p->pod_ip, sizeof(p->pod_ip), "%s", ip);
@@ -146,7 +150,33 @@ podnet_detach(struct pod *p)
 		log_warn("pod %s/%s: %s", p->ns, p->name, err.msg);
 	if (a->ipam != NULL && net_ipam_release(a->ipam, p->uid, &err) < 0)
 		log_warn("pod %s/%s: %s", p->ns, p->name, err.msg);
+	else if (p->pod_ip[0] != '\0')
+		a->ipam_freed = true;
 	p->pod_ip[0] = '\0';
+	p->ip_wait = false;
+}
+
+/*
+ * Run before the loop sleeps: an address went back, so the pods that
+ * found the pod CIDR exhausted try again, in the order they came (the
+ * first ones get what is free; the others wait for the next release).
+ */
+void
+podnet_wake(struct agent *a)
+{
+	struct pod *p;
+
+	if (!a->ipam_freed)
+		return;
+	a->ipam_freed = false;
+	TAILQ_FOREACH(p, &a->pods, entry) {
+		if (!p->ip_wait || p->dead || p->deletion_ns != 0)
+			continue;
+		p->ip_wait = false;
+		log_info("pod %s/%s: an address was released: trying again",
+		    p->ns, p->name);
+		pod_advance(p);
+	}
 }
 
 /* The last pod is gone: the bridge goes too, unless configured to stay. */
@@ -188,8 +218,9 @@ podnet_gc(struct agent *a)
 	v = NULL;
 	if (net_ipam_owners(a->ipam, &v) >= 0)
 		for (i = 0; v != NULL && v[i] != NULL; i++)
-			if (!live_uid(a, v[i]))
-				(void)net_ipam_release(a->ipam, v[i], NULL);
+			if (!live_uid(a, v[i]) &&
+			    net_ipam_release(a->ipam, v[i], NULL) == 0)
+				a->ipam_freed = true;
 	strv_free(v);
 	/* A bridge left by an earlier run with no pod now: not ours to keep. */
 	if (!a->conf.keep_bridge) {

@@ -320,7 +320,8 @@ net_ipam_get(struct net_ipam *m, const char *owner, char ip[16],
 		fmt_ip(cand, ip);
 		return 0;
 	}
-	return err_setx(err, ENOSPC, "pod CIDR %s is exhausted", m->cidr);
+	return err_setx(err, ENOSPC, "pod CIDR %s is exhausted (%llu pod "
+	    "addresses, all in use)", m->cidr, (unsigned long long)size);
 }
 
 int

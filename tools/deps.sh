@@ -1,7 +1,8 @@
 #!/bin/sh
-# deps.sh [arm64|armhf]: install what building and testing picolet needs on
-# Debian 12; with an architecture, also its cross compiler and the -dev
-# packages of that architecture (multiarch), and qemu-user for its tests.
+# deps.sh [arm64|armhf|bench]: install what building and testing picolet
+# needs on Debian 12; with an architecture, also its cross compiler and the
+# -dev packages of that architecture (multiarch), and qemu-user for its
+# tests; with bench, also the load generators of tests/bench (wrk).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 libs="libev-dev libyaml-dev libinih-dev libmbedtls-dev libnftnl-dev
@@ -11,6 +12,7 @@ util-linux procps valgrind python3 curl jq nftables
 docker-registry skopeo apache2-utils openssl"
 case "${1:-}" in
 "") ;;
+bench) pkgs="$pkgs wrk"; set -- ;;
 arm64) cross=gcc-aarch64-linux-gnu ;;
 armhf) cross=gcc-arm-linux-gnueabihf ;;
 *) echo "usage: deps.sh [arm64|armhf]" >&2; exit 2 ;;

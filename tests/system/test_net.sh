@@ -1,9 +1,11 @@
 #!/bin/bash
 # Pod network: pods get distinct addresses from the pod CIDR on the
 # bridge in picolet's network namespace (the test's), reach each other
-# and are reached from that namespace; /etc/hosts holds the pod's own
-# name and address; hostPort is DNAT'ed from the node to the pod; a second
-# pod asking for the same hostPort gets an event; deleting every manifest
+# and are reached from that namespace; /etc/hosts as kubelet writes it
+# (the pod's own name and address, hostname.subdomain, hostAliases, a
+# hostNetwork pod's copy of the node's file); hostPort is DNAT'ed from
+# the node to the pod; a second pod asking for the same hostPort gets an
+# event; deleting every manifest
 # leaves no veth, no bridge, no nftables table and no IPAM files; SIGTERM
 # without drain leaves pods and their network answering, a restart adopts
 # them with their addresses, a drain stop removes everything; keep_bridge
@@ -104,14 +106,107 @@ case_reach() {
 	    fail "ping a -> b" || return 1
 }
 
+# kubelet's managed hosts file, before the pod's own line.
+LOCAL_HOSTS=$'# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost
+::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet
+fe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters'
+
 case_hosts() {
 	local h
 	h=$(pctl exec a -- cat /etc/hosts 2>&1)
 	note "$(printf '%s\n' "$h" | tr '\n' '|')"
-	assert_match "$h" "(^|"$'\n'")$IPA[[:space:]]+([^"$'\n'"]*[[:space:]])?a([[:space:]]|$)" \
-	    "/etc/hosts line with a's IP and name" || return 1
-	assert_match "$h" '127\.0\.0\.1[[:space:]]+localhost' "localhost in /etc/hosts" || return 1
+	assert_eq "$h" "$LOCAL_HOSTS"$'\n'"$IPA"$'\ta' "a's /etc/hosts" || return 1
 	assert_eq "$(pctl exec a -- hostname 2>&1)" a "hostname" || return 1
+}
+
+# hostname + subdomain: the FQDN line; hostAliases after a comment; a
+# hostNetwork pod: the node's file, then its hostAliases; a name longer
+# than a label: the hostname is cut to 63 characters, as kubelet does.
+case_hosts_aliases() {
+	local long=long-name-0123456789-0123456789-0123456789-0123456789-0123456789
+	put_manifest aliases.yaml <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: al
+spec:
+  hostname: web-0
+  subdomain: web
+  terminationGracePeriodSeconds: 1
+  hostAliases:
+  - ip: 127.0.0.1
+    hostnames: [foo.local, bar.local]
+  - ip: "2001:db8::2"
+    hostnames: [six.remote]
+  containers:
+  - {name: main, image: busybox, command: [sleep, "3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hn
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  hostAliases:
+  - {ip: 10.1.2.3, hostnames: [db.example]}
+  containers:
+  - {name: main, image: busybox, command: [sleep, "3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $long-x
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: busybox, command: [sleep, "3600"]}
+EOF
+	wait_for '[ "$(pod_phase al)" = Running ] && [ "$(pod_phase hn)" = Running ] &&
+	    [ "$(pod_phase "$long-x")" = Running ]' 15 "al, hn and the long one Running" || return 1
+	local ip h want
+	ip=$(pod_ip al)
+	h=$(pctl exec al -- cat /etc/hosts 2>&1)
+	want="$LOCAL_HOSTS"$'\n'"$ip"$'\tweb-0.web.default.svc.cluster.local\tweb-0\n\n'
+	want+=$'# Entries added by HostAliases.\n127.0.0.1\tfoo.local\tbar.local\n2001:db8::2\tsix.remote'
+	assert_eq "$h" "$want" "al's /etc/hosts" || return 1
+	assert_eq "$(pctl exec al -- hostname 2>&1)" web-0 "al's hostname" || return 1
+	# The resolver in the pod uses it.
+	assert_contains "$(pctl exec al -- ping -c 1 -W 1 foo.local 2>&1)" "127.0.0.1" \
+	    "foo.local resolves to 127.0.0.1 in al" || return 1
+	h=$(pctl exec hn -- cat /etc/hosts 2>&1)
+	want=$'# Kubernetes-managed hosts file (host network).\n'"$(cat /etc/hosts)"
+	want+=$'\n\n# Entries added by HostAliases.\n10.1.2.3\tdb.example'
+	assert_eq "$h" "$want" "hn's /etc/hosts: the node's, then its alias" || return 1
+	h=$(pctl exec "$long-x" -- hostname 2>&1)
+	assert_eq "$h" "${long:0:63}" "a long pod name's hostname: 63 characters" || return 1
+	rm_manifest aliases.yaml
+	wait_for 'pod_gone al && pod_gone hn' 10 "al and hn gone" || return 1
+}
+
+# A bad hostAliases address: an error with file:line on that manifest.
+case_hosts_bad() {
+	put_manifest bad-alias.yaml <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: badalias
+spec:
+  hostAliases:
+  - ip: 10.1.2
+    hostnames: [x]
+  containers:
+  - {name: main, image: busybox, command: [sleep, "3600"]}
+EOF
+	wait_for 'pctl status 2>&1 | grep -q "bad-alias.yaml:7:"' 5 "the error in picoctl status" ||
+	    { pctl status 2>&1 | sed 's/^/#     /'; return 1; }
+	local st
+	st=$(pctl status 2>&1 | grep bad-alias.yaml)
+	note "$st"
+	assert_contains "$st" 'spec.hostAliases[0].ip' "the error names the field" || return 1
+	assert_contains "$st" 'must be a valid IP address' "the error says why" || return 1
+	pod_exists badalias && { fail "pod badalias exists"; return 1; }
+	rm_manifest bad-alias.yaml
 }
 
 case_hostport() {
@@ -122,6 +217,8 @@ case_hostport() {
 	wait_for '[ "$(fetch 192.0.2.10 18080)" = hp ]' 5 "hostPort 18080 on 192.0.2.10" || return 1
 	# From another pod, to the node's address.
 	assert_eq "$(pod_fetch a 192.0.2.10 18080)" hp "pod a -> node:18080" || return 1
+	# Not on 127.0.0.0/8, as NodePorts (docs/picolet.8).
+	assert_eq "$(fetch 127.0.0.1 18080)" "" "no hostPort 18080 on 127.0.0.1" || return 1
 }
 
 case_hostport_conflict() {
@@ -225,7 +322,9 @@ add_uplink || { not_ok "uplink veth in the test's netns"; done_testing; }
 start_picolet || { not_ok "picolet starts"; done_testing; }
 run_case "pods get distinct addresses in 10.88.0.0/16 on pico0" case_ips
 run_case "pods reach each other; the node reaches pods" case_reach
-run_case "/etc/hosts holds the pod's name and address" case_hosts
+run_case "/etc/hosts as kubelet writes it: localhost lines, the pod's name and address" case_hosts
+run_case "/etc/hosts: hostname.subdomain, hostAliases, hostNetwork, long names" case_hosts_aliases
+run_case "a bad hostAliases ip: an error at file:line" case_hosts_bad
 run_case "hostPort reaches the pod from the node" case_hostport
 run_case "the same hostPort twice: the later pod gets an event" case_hostport_conflict
 run_case "a deleted pod's address is released" case_ip_released

@@ -2,7 +2,7 @@
 # Services: a ClusterIP spreads connections over its ready pods, from the
 # node (the test's netns) and from a pod; a pod that turns unready leaves
 # the endpoints within a probe period and gets no traffic; no ready
-# endpoints is a quick reject; NodePort; UDP; sessionAffinity ClientIP;
+# endpoints is a quick reject; NodePort (not on 127.0.0.0/8); UDP; sessionAffinity ClientIP;
 # hairpin; service env vars; a SIGKILLed and restarted picolet keeps the
 # service answering; bad Services are errors on themselves only; the
 # views (get svc/endpoints, -o json, describe, the API); deleting
@@ -285,6 +285,14 @@ case_nodeport() {
 	j=$(client tcp 30 192.0.2.10 "$np")
 	note "via 192.0.2.10:$np: $j"
 	assert_eq "$(errs "$j")" 0 "failed connections to the allocated NodePort" || return 1
+	# As kube-proxy's nftables mode: no NodePort on 127.0.0.0/8 (no
+	# route_localnet); nothing listens there, so the kernel refuses.
+	j=$(client tcp 1 127.0.0.1 30080)
+	assert_eq "$j" '{"ERR:ConnectionRefusedError": 1}' \
+	    "127.0.0.1:30080 refused (NodePorts are not served on localhost)" || return 1
+	j=$(client tcp 1 127.0.0.2 "$np")
+	assert_eq "$j" '{"ERR:ConnectionRefusedError": 1}' \
+	    "127.0.0.2:$np refused (nor on the rest of 127.0.0.0/8)" || return 1
 }
 
 case_udp() {
@@ -557,7 +565,7 @@ run_case "300 connections from the node spread over three pods" case_spread_host
 run_case "300 connections from a pod spread over three pods" case_spread_pod
 run_case "an unready pod leaves the endpoints and gets no traffic" case_unready
 run_case "no ready endpoints: connection refused at once" case_reject
-run_case "NodePort (given and allocated) from the node's address" case_nodeport
+run_case "NodePort (given and allocated) from the node's address, not on 127.0.0.1" case_nodeport
 run_case "UDP Service" case_udp
 run_case "a UDP flow leaves an endpoint that goes (conntrack flushed)" case_udp_flush
 run_case "sessionAffinity ClientIP keeps a client on one pod" case_affinity

@@ -389,6 +389,51 @@ test_invalid_values(void **state)
 	    9, 20, "may not be set for non-init containers");
 }
 
+/* spec.hostAliases: addresses (v4 or v6) and DNS names, as the API
+ * server checks them, each error at its node. */
+static void
+test_host_aliases(void **state)
+{
+	const struct cfg_pod *p;
+	struct cfg_object *o;
+	size_t n;
+
+	assert_int_equal(parse(HEAD "  hostAliases:\n"
+	    "  - ip: 10.1.2.3\n    hostnames: [foo.remote, bar.remote]\n"
+	    "  - {ip: \"2001:db8::1\", hostnames: [six]}\n"
+	    "  - {ip: 127.0.0.1}\n"
+	    "  containers: [{name: a, image: x}]\n", &o, &n), 0);
+	assert_int_equal(d.nerrors, 0);
+	p = o[0].u.pod;
+	assert_int_equal(p->nhost_aliases, 3);
+	assert_string_equal(p->host_aliases[0].ip, "10.1.2.3");
+	assert_string_equal(p->host_aliases[0].hostnames[0], "foo.remote");
+	assert_string_equal(p->host_aliases[0].hostnames[1], "bar.remote");
+	assert_null(p->host_aliases[0].hostnames[2]);
+	assert_string_equal(p->host_aliases[1].ip, "2001:db8::1");
+	assert_string_equal(p->host_aliases[1].hostnames[0], "six");
+	assert_null(p->host_aliases[2].hostnames);
+	cfg_objects_free(o, n);
+
+	expect(HEAD "  hostAliases:\n  - ip: 10.1.2\n    hostnames: [a]\n"
+	    "  containers: [{name: a, image: x}]\n", "spec.hostAliases[0].ip",
+	    7, 9, "Invalid value: \"10.1.2\": must be a valid IP address");
+	expect(HEAD "  hostAliases:\n  - {ip: \"1.2.3.4 evil\"}\n"
+	    "  containers: [{name: a, image: x}]\n", "spec.hostAliases[0].ip",
+	    7, 10, "must be a valid IP address");
+	expect(HEAD "  hostAliases:\n  - ip: 1.2.3.4\n"
+	    "    hostnames: [ok, \"Bad_Name\"]\n"
+	    "  containers: [{name: a, image: x}]\n",
+	    "spec.hostAliases[0].hostnames[1]", 8, 21,
+	    "invalid hostname \"Bad_Name\"");
+	expect(HEAD "  hostAliases:\n  - hostnames: [a]\n"
+	    "  containers: [{name: a, image: x}]\n", "spec.hostAliases[0].ip",
+	    7, 5, "required field missing");
+	expect(HEAD "  hostAliases: {ip: 1.2.3.4}\n"
+	    "  containers: [{name: a, image: x}]\n", "spec.hostAliases",
+	    6, 16, "");
+}
+
 static void
 test_resources(void **state)
 {
@@ -679,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_json_and_list),
 		cmocka_unit_test(test_spec_hash),
+		cmocka_unit_test(test_host_aliases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

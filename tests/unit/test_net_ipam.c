@@ -156,7 +156,8 @@ test_exhaust(void **state)
 		get(m, owner, want[i]);
 	}
 	assert_int_equal(net_ipam_get(m, "more", ip, &err), -ENOSPC);
-	assert_string_equal(err.msg, "pod CIDR 10.1.2.0/29 is exhausted");
+	assert_string_equal(err.msg, "pod CIDR 10.1.2.0/29 is exhausted (5 "
+	    "pod addresses, all in use)");
 	assert_int_equal(net_ipam_release(m, "p2", &err), 0);
 	get(m, "more", "10.1.2.4");
 	assert_int_equal(net_ipam_get(m, "again", ip, &err), -ENOSPC);
