@@ -410,6 +410,7 @@ struct agent {
 	size_t nsvcs;
 	struct net_ipam *svc_ipam;	/* ClusterIPs */
 	bool svc_dirty;			/* recompute services before sleeping */
+	bool pods_dead;			/* a pod to free before sleeping */
 	struct net_nft *nft;
 	bool nft_live, nft_checked;
 	uint64_t *udp;			/* UDP endpoints served: ip << 16 | port */

@@ -466,6 +466,7 @@ teardown(struct pod *p)
 	ctr_remove_later(a, path);
 	log_info("pod %s/%s: removed", p->ns, p->name);
 	p->dead = true;
+	a->pods_dead = true;
 	a->svc_dirty = true;
 	podnet_idle(a);
 	ev_timer_stop(a->loop, &p->grace_t);
