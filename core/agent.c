@@ -184,6 +184,10 @@ reap(struct ev_loop *loop, ev_prepare *w, int revents)
 		services_apply(a);
 	}
 
+	/* Every iteration runs this: walk the pods only when one died. */
+	if (!a->pods_dead)
+		return;
+	a->pods_dead = false;
 	TAILQ_FOREACH_SAFE(p, &a->pods, entry, tmp) {
 		if (!p->dead)
 			continue;

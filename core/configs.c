@@ -187,8 +187,8 @@ waits_for_config(const struct ctr *c)
 {
 	return c->state == CTR_WAITING && c->shim_pid == 0 &&
 	    (strcmp(c->reason, "CreateContainerConfigError") == 0 ||
-	    (strcmp(c->reason, "ContainerCreating") == 0 &&
-	    c->pod->vol_error));
+	    ((strcmp(c->reason, "ContainerCreating") == 0 ||
+	    strcmp(c->reason, "PodInitializing") == 0) && c->pod->vol_error));
 }
 
 void

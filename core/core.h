@@ -293,6 +293,9 @@ void ctr_release(struct ctr *c);
 /* Watch a shim that picolet did not start (adopted), or did. */
 void ctr_watch(struct ctr *c);
 void ctr_set_waiting(struct ctr *c, const char *reason, const char *msg);
+/* ContainerCreating, or PodInitializing in a pod with init containers. */
+const char *ctr_creating_reason(const struct ctr *c);
+bool ctr_is_creating(const struct ctr *c);
 void ctr_retry(struct ctr *c, int seconds);
 void ctr_after_exit(struct ctr *c, const struct ctr_term *t,
 	bool start_error);
@@ -430,6 +433,7 @@ struct agent {
 	size_t nsvcs;
 	struct net_ipam *svc_ipam;	/* ClusterIPs */
 	bool svc_dirty;			/* recompute services before sleeping */
+	bool pods_dead;			/* a pod to free before sleeping */
 	struct net_nft *nft;
 	bool nft_live, nft_checked;
 	uint64_t *udp;			/* UDP endpoints served: ip << 16 | port */

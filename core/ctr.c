@@ -31,6 +31,22 @@ static void ctr_status(struct ev_loop *loop, ev_io *w, int revents);
 static void ctr_restart_due(struct ev_loop *loop, ev_timer *w, int revents);
 
 
+/* kubelet's reason for a container not made yet: in a pod with init
+ * containers it is PodInitializing, for those and the app containers
+ * alike (kubectl then shows Init:N/M, not Init:ContainerCreating). */
+const char *
+ctr_creating_reason(const struct ctr *c)
+{
+	return c->pod->ninits > 0 ? "PodInitializing" : "ContainerCreating";
+}
+
+bool
+ctr_is_creating(const struct ctr *c)
+{
+	return strcmp(c->reason, "ContainerCreating") == 0 ||
+	    strcmp(c->reason, "PodInitializing") == 0;
+}
+
 void
 ctr_set_waiting(struct ctr *c, const char *reason, const char *msg)
 {
@@ -399,7 +415,7 @@ ctr_start(struct ctr *c)
 		store_image_free(img);
 		agent_event(a, p, NULL, true, "FailedCreatePodSandBox",
 		    "Failed to create pod sandbox: %s", err.msg);
-		ctr_set_waiting(c, "ContainerCreating", err.msg);
+		ctr_set_waiting(c, ctr_creating_reason(c), err.msg);
 		/* No address free: woken when one is released, not polled. */
 		if (!p->ip_wait)
 			ctr_retry(c, 10);
@@ -410,7 +426,7 @@ ctr_start(struct ctr *c)
 		if (strcmp(c->message, err.msg) != 0)
 			agent_event(a, p, NULL, true, "FailedMount", "%s",
 			    err.msg);
-		ctr_set_waiting(c, "ContainerCreating", err.msg);
+		ctr_set_waiting(c, ctr_creating_reason(c), err.msg);
 		ctr_retry(c, 10);
 		return;
 	}
@@ -433,7 +449,7 @@ ctr_start(struct ctr *c)
 		    "Keys [%s] from the EnvFrom were skipped since they are "
 		    "considered invalid environment variable names.", skipped);
 	new_id(c->id);
-	ctr_set_waiting(c, "ContainerCreating", NULL);
+	ctr_set_waiting(c, ctr_creating_reason(c), NULL);
 	r = prepare(c, img, cenv, dir, sizeof(dir), &err);
 	strv_free(cenv);
 	store_image_free(img);
@@ -771,8 +787,7 @@ ctr_exited(struct ev_loop *loop, ev_io *w, int revents)
 		char why[sizeof(c->reason)];
 
 		snprintf(why, sizeof(why), "%s", c->reason[0] &&
-		    strcmp(c->reason, "ContainerCreating") ? c->reason :
-		    "RunContainerError");
+		    !ctr_is_creating(c) ? c->reason : "RunContainerError");
 		ctr_set_waiting(c, why, t.message);
 	}
 	ctr_after_exit(c, &t, start_error);

@@ -126,7 +126,7 @@ pod_new(struct agent *a, struct podspec *ps, const char *uid)
 {
 	const struct cfg_pod *s = ps->cfg;
 	struct pod *p;
-	size_t i, n;
+	size_t i;
 
 	p = pod_alloc(a, s->meta.namespace, s->meta.name, uid,
 	    s->ninit_containers + s->ncontainers);
@@ -145,12 +145,9 @@ pod_new(struct agent *a, struct podspec *ps, const char *uid)
 		c->init = i < p->ninits;
 		c->sidecar = c->init && cs->restart_policy != NULL &&
 		    strcmp(cs->restart_policy, "Always") == 0;
-		if (!c->init && p->ninits > 0)
-			snprintf(c->reason, sizeof(c->reason),
-			    "PodInitializing");
+		snprintf(c->reason, sizeof(c->reason), "%s",
+		    ctr_creating_reason(c));
 	}
-	n = p->nctrs;
-	(void)n;
 	pod_recompute(p);
 	return p;
 }
@@ -285,9 +282,7 @@ pod_advance(struct pod *p)
 	for (i = p->ninits; i < p->nctrs; i++) {
 		struct ctr *c = &p->ctrs[i];
 
-		if (fresh(c) && (c->reason[0] == '\0' ||
-		    strcmp(c->reason, "PodInitializing") == 0 ||
-		    strcmp(c->reason, "ContainerCreating") == 0))
+		if (fresh(c) && (c->reason[0] == '\0' || ctr_is_creating(c)))
 			ctr_start(c);
 	}
 }
@@ -439,6 +434,7 @@ teardown(struct pod *p)
 	ctr_remove_later(a, path);
 	log_info("pod %s/%s: removed", p->ns, p->name);
 	p->dead = true;
+	a->pods_dead = true;
 	a->svc_dirty = true;
 	podnet_idle(a);
 	configs_reclaim(a);	/* a claim it held may be released now */

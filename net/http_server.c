@@ -14,6 +14,13 @@
  * triggered epoll would spin) until a connection closes, or a timer
  * second passes.  Writes use send(MSG_NOSIGNAL): a peer that went away
  * must not SIGPIPE the agent.
+ *
+ * An error the server answers itself (400, 413, 431) may leave the rest
+ * of the request unread, and closing a TCP socket with unread data sends
+ * an RST, which can destroy the answer before the client reads it.  So
+ * after such an answer the connection lingers (RFC 9112 9.6): the write
+ * side is shut, and what the peer still sends is read and dropped, up to
+ * LINGER_MAX bytes or LINGER_TIME seconds, then it is closed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,12 +45,15 @@
 #define INMAX		(NET_HTTP_MAXREQ + NET_HTTP_MAXBODY)
 /* one response body is produced whole by the handler; cap it anyway */
 #define OUTMAX		(32u << 20)
+#define LINGER_TIME	2.0
+#define LINGER_MAX	(1u << 20)
 
 enum conn_state {
 	C_READ,		/* waiting for (the rest of) a request */
 	C_RESPOND,	/* the handler has the request */
 	C_WRITE,	/* the response is queued; flush, then next request */
 	C_STREAM,	/* chunked response in progress */
+	C_LINGER,	/* error sent, write side shut: drop input, then close */
 	C_DEAD,		/* closed, waiting to be freed */
 };
 
@@ -60,7 +70,8 @@ struct net_http_conn {
 	size_t inlen, incap;
 	size_t reqlen;		/* bytes of the current request in `in` */
 	struct buf out;
-	bool keepalive, close_after, head, chunked, want_drain;
+	bool keepalive, close_after, head, chunked, want_drain, linger;
+	size_t drained;		/* bytes dropped while lingering */
 	struct net_http_req req;
 	const struct net_http_stream_ops *ops;
 	void *ops_arg;
@@ -204,6 +215,24 @@ reap_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	ev_prepare_stop(loop, w);
 }
 
+/* The answer is out: no more writes; read what the peer still sends. */
+static void
+linger(struct net_http_conn *c)
+{
+	struct ev_loop *loop = c->s->loop;
+
+	if (shutdown(c->fd, SHUT_WR) < 0) {
+		conn_close(c);
+		return;
+	}
+	c->state = C_LINGER;
+	c->drained = 0;
+	c->active = ev_now(loop);
+	c->idle.repeat = LINGER_TIME;
+	ev_timer_again(loop, &c->idle);
+	ev_io_start(loop, &c->rio);
+}
+
 static void
 flush(struct net_http_conn *c)
 {
@@ -235,6 +264,10 @@ flush(struct net_http_conn *c)
 	}
 	if (c->state != C_WRITE)
 		return;
+	if (c->linger) {
+		linger(c);
+		return;
+	}
 	if (c->close_after || !c->keepalive) {
 		conn_close(c);
 		return;
@@ -302,6 +335,7 @@ fail(struct net_http_conn *c, int status)
 
 	n = snprintf(body, sizeof(body), "%d %s\n", status, reason(status));
 	c->close_after = true;
+	c->linger = true;
 	c->head = false;
 	c->state = C_RESPOND;
 	ev_io_stop(c->s->loop, &c->rio);
@@ -386,6 +420,16 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	char sink[4096];
 	ssize_t n;
 
+	if (c->state == C_LINGER) {
+		n = recv(c->fd, sink, sizeof(sink), 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n > 0)
+			c->drained += (size_t)n;
+		if (n <= 0 || c->drained >= LINGER_MAX)
+			conn_close(c);
+		return;
+	}
 	if (c->state == C_STREAM) {
 		/* only to notice the peer leaving; requests after a stream
 		 * are not served, the connection ends with it */
@@ -418,7 +462,8 @@ static void
 idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct net_http_conn *c = container_of(w, struct net_http_conn, idle);
-	ev_tstamp due = c->active + IDLE_TIMEOUT;
+	ev_tstamp due = c->active + (c->state == C_LINGER ? LINGER_TIME :
+	    IDLE_TIMEOUT);
 	bool waiting = c->state == C_RESPOND ||
 	    (c->state == C_STREAM && c->out.len == 0);
 

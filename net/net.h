@@ -180,6 +180,8 @@ struct net_httpc_req {
 	net_httpc_data on_data;	/* NULL: keep the body in memory; else 2xx
 				 * bodies go here (other bodies are kept,
 				 * truncated at max_body, for messages) */
+	bool rst_close;		/* end with an RST (SO_LINGER 0): one packet,
+				 * no TIME_WAIT left in the peer (probes) */
 };
 
 struct net_httpc;

@@ -15,6 +15,9 @@
  * numeric host we send no SNI (RFC 6066 forbids it) and check the
  * iPAddress entries of the subject alternative names ourselves.  Our own
  * send/recv use MSG_NOSIGNAL: a peer gone away must not SIGPIPE the agent.
+ * recv keeps the peer's first 5 bytes: a handshake that fails on a record
+ * header of "HTTP/" was answered by a plain HTTP server, and says so (in
+ * Go's words, which kubelet's probe events carry).
  * Buffers: MBEDTLS_SSL_MAX_CONTENT_LEN is 16384 in Debian's build and
  * without MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH, so each session holds ~33
  * KiB of record buffers, whatever the server sends.
@@ -46,6 +49,8 @@ struct net_tls {
 	unsigned char ip[16];
 	size_t iplen;
 	bool has_extra;
+	unsigned char first[5];	/* the peer's first bytes */
+	size_t nfirst;
 	mbedtls_ssl_context ssl;
 	mbedtls_ssl_config conf;
 	mbedtls_x509_crt extra;
@@ -117,8 +122,15 @@ bio_recv(void *ctx, unsigned char *buf, size_t len)
 	ssize_t n;
 
 	n = recv(t->fd, buf, len, 0);
-	if (n >= 0)
+	if (n >= 0) {
+		if (t->nfirst < sizeof(t->first)) {
+			size_t k = MIN((size_t)n, sizeof(t->first) - t->nfirst);
+
+			memcpy(t->first + t->nfirst, buf, k);
+			t->nfirst += k;
+		}
 		return (int)n;
+	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return MBEDTLS_ERR_SSL_WANT_READ;
 	t->sys_errno = errno;
@@ -259,6 +271,11 @@ fail(struct net_tls *t, int r, const char *what, struct err *err)
 		return err_setx(err, EKEYREJECTED,
 		    "tls %s: certificate verification failed: %s", what, info);
 	}
+	if (r == MBEDTLS_ERR_SSL_INVALID_RECORD &&
+	    t->nfirst == sizeof(t->first) &&
+	    memcmp(t->first, "HTTP/", sizeof(t->first)) == 0)
+		return err_setx(err, EPROTO, "tls %s: server gave HTTP "
+		    "response to HTTPS client", what);
 	mbedtls_strerror(r, msg, sizeof(msg));
 	return err_setx(err, EPROTO, "tls %s: %s", what, msg);
 }

@@ -17,7 +17,9 @@
 #
 # Environment: PICOLET_BIN (build/), BENCH_QUICK=1 (20 pods, 10 s),
 # BENCH_PROBE_PODS, BENCH_PROBE_SECS,
-# BENCH_PROBE_SAMPLE, BENCH_KEEP=1 (keep the temp dir).  Raw numbers:
+# BENCH_PROBE_SAMPLE, BENCH_KEEP=1 (keep the temp dir), BENCH_PERF=FILE
+# (perf record --call-graph dwarf of picolet over B's window into FILE;
+# perf's own sampling then counts in B's CPU figure).  Raw numbers:
 # $PICOLET_BIN/bench/probes-<stamp>.txt.
 set -u
 
@@ -106,6 +108,12 @@ window() {
 	t0=$(now_ms)
 	raw "$1 start epoch_ms=$t0 rss_kib=$r0 fds=$f0"
 	log "$1: ${SECS} s window"
+	if [ "$1" = probes ] && [ -n "${BENCH_PERF:-}" ]; then
+		perf record -q --call-graph dwarf,16384 -p "$PICOLET_PID" \
+		    -o "$BENCH_PERF" -- sleep "$SECS" >/dev/null 2>&1 &
+		PERF_PID=$!
+		raw "perf attached: $BENCH_PERF"
+	fi
 	# RSS every 10 s: growth, or a warm-up that levels off?
 	local left=$SECS step rs=""
 	while [ "$left" -gt 0 ]; do
@@ -120,6 +128,7 @@ window() {
 	r1=$(rss) f1=$(fds)
 	e1=$(pctl get events -o json 2>/dev/null | jq '[.items[] | select(.reason == "Unhealthy") | .count] | add // 0')
 	raw "$1 end epoch_ms=$t1 rss_kib=$r1 fds=$f1"
+	[ "$1" = probes ] && [ -n "${BENCH_PERF:-}" ] && wait "$PERF_PID"
 	awk -v l="$1" -v a=$((a1 - a0)) -v c=$((c1 - c0)) -v hz="$HZ" \
 	    -v ms=$((t1 - t0)) -v r0="$r0" -v r1="$r1" -v f0="$f0" -v f1="$f1" \
 	    -v e=$((e1 - e0)) 'BEGIN {
@@ -178,6 +187,7 @@ summary() {
 	ca=$(get cpu_pct '^noprobes cpu') cb=$(get cpu_pct '^probes cpu')
 	cat <<TXT
 == picolet probe bench $STAMP: $(nproc) cpus, $PODS pods, ${SECS} s windows, CLK_TCK $HZ
+   load average at start $(get load '^machine') end $(get loadavg_end '^loadavg_end')${BENCH_PERF:+ (perf attached to B: its CPU is inflated)}
    picolet CPU, % of one core      no probes $(printf '%8s' "$ca")   probes $(printf '%8s' "$cb")   goal < 3
    difference $(awk -v a="$ca" -v b="$cb" 'BEGIN { printf "%.3f", b - a }') points, ratio $(awk -v a="$ca" -v b="$cb" 'BEGIN { if (a > 0) printf "%.1f", b / a; else print "n/a (no CPU at all without probes)" }')
    reaped children's CPU, %         no probes $(get children_cpu_pct '^noprobes cpu')   probes $(get children_cpu_pct '^probes cpu')

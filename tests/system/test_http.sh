@@ -2,7 +2,11 @@
 # The HTTP API on the Unix socket: /healthz, /api/v1/pods (PodList),
 # /api/v1/namespaces/{ns}/pods[/{name}[/log]], /api/v1/events, errors for
 # unknown paths and bad requests, keep-alive; picolet survives bad clients.
+# On the TCP listener ([api] listen), a 70 KB request head is answered 431
+# and the connection ends cleanly (no reset that could eat the answer).
 . "$(dirname "$0")/lib.sh"
+
+TCP_PORT=18090
 
 # raw REQUEST-BYTES: send them on the socket, print the whole answer.
 raw() {
@@ -97,11 +101,44 @@ case_errors() {
 	a=$(raw 'BLAH\r\n\r\n')
 	assert_match "$(printf '%s' "$a" | head -n 1)" '^HTTP/1\.[01] 4[0-9][0-9]' "garbage request" || return 1
 	a=$(raw "GET / HTTP/1.1\r\nX: $(head -c 70000 /dev/zero | tr '\0' a)\r\n\r\n")
-	assert_match "$(printf '%s' "$a" | head -n 1)" '^HTTP/1\.[01] 4[0-9][0-9]|^$' "huge header" || return 1
+	assert_match "$(printf '%s' "$a" | head -n 1)" '^HTTP/1\.1 431 Request Header Fields Too Large' \
+	    "huge header" || return 1
 	a=$(raw 'POST /api/v1/pods HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
 	assert_match "$(printf '%s' "$a" | head -n 1)" '^HTTP/1\.1 (405|404|400)' "POST" || return 1
 	http_get /healthz >/dev/null || fail "/healthz after bad requests" || return 1
 	alive "$PICOLET_PID" || fail "picolet died" || return 1
+}
+
+case_tcp_huge_header() {
+	local out
+	# The whole head is sent before anything is read, as a simple client
+	# does; then the answer is read to the end: EOF, or "reset".
+	out=$(nsenter --net="/run/netns/$NETNS" -- python3 - "$TCP_PORT" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+try:
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n")
+except (BrokenPipeError, ConnectionResetError) as e:
+    print("send: %s" % e)
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+    end = "EOF"
+except ConnectionResetError:
+    end = "reset"
+print(out.split(b"\r\n")[0].decode("latin-1"))
+print(end)
+EOF
+)
+	note "answer: $(echo $out)"
+	assert_eq "$out" "HTTP/1.1 431 Request Header Fields Too Large
+EOF" "431, then EOF" || return 1
+	nsenter --net="/run/netns/$NETNS" -- curl -sS --max-time 5 -o /dev/null \
+	    "http://127.0.0.1:$TCP_PORT/healthz" || fail "/healthz over TCP after it" || return 1
 }
 
 case_keepalive() {
@@ -131,6 +168,7 @@ EOF
 }
 
 import_busybox || { not_ok "import busybox"; done_testing; }
+sed -i "s|^socket = .*|&\nlisten = 127.0.0.1:$TCP_PORT|" "$T/picolet.conf"
 start_picolet || { not_ok "picolet starts"; done_testing; }
 run_case "pod web running" case_pod
 run_case "/healthz" case_healthz
@@ -139,6 +177,7 @@ run_case "/api/v1/namespaces/default/pods/web: Pod" case_pod_one
 run_case "/api/v1/namespaces/default/pods/web/log" case_log
 run_case "/api/v1/events: EventList" case_events
 run_case "unknown paths, bad requests: 4xx, server lives" case_errors
+run_case "TCP: a 70 KB request head is answered 431, closed cleanly" case_tcp_huge_header
 run_case "keep-alive: two requests, one connection" case_keepalive
 run_case "50 idle clients" case_many_clients
 done_testing

@@ -1,7 +1,9 @@
 /* Unit tests for net/http_server.c: a server on a temporary Unix socket
  * and a client socket driven from the same libev loop. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <ev.h>
 
 #include "lib/err.h"
+#include "lib/util.h"
 #include "net/net.h"
 
 static struct ev_loop *loop;
@@ -423,6 +426,134 @@ test_emfile(void **state)
 	run_until(1);		/* the retry timer picks it up */
 }
 
+/* A 70 KB request head over TCP: the 431 reaches the client, and the
+ * connection ends with EOF, not a reset (closing with the rest of the
+ * request unread would send an RST, which may destroy the answer). */
+struct bigclient {
+	ev_io rio, wio;
+	int fd;
+	const char *data;
+	size_t len, sent, total;
+	bool forever;		/* send data again and again */
+	char in[1024];
+	size_t inlen;
+	int rerr, werr;
+	bool eof;
+};
+
+static void
+bigclient_write(struct ev_loop *l, ev_io *w, int revents)
+{
+	struct bigclient *b = container_of(w, struct bigclient, wio);
+	ssize_t n;
+
+	n = send(b->fd, b->data + b->sent, b->len - b->sent, MSG_NOSIGNAL);
+	if (n > 0) {
+		b->sent += (size_t)n;
+		b->total += (size_t)n;
+	} else if (n < 0 && errno != EAGAIN)
+		b->werr = errno;
+	if (b->forever && b->sent == b->len)
+		b->sent = 0;
+	if (b->sent == b->len || b->werr != 0)
+		ev_io_stop(l, w);
+}
+
+static void
+bigclient_read(struct ev_loop *l, ev_io *w, int revents)
+{
+	struct bigclient *b = container_of(w, struct bigclient, rio);
+	ssize_t n;
+
+	n = recv(b->fd, b->in + b->inlen, sizeof(b->in) - 1 - b->inlen, 0);
+	if (n > 0) {
+		b->inlen += (size_t)n;
+		b->in[b->inlen] = '\0';
+		return;
+	}
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n < 0)
+		b->rerr = errno;
+	b->eof = n == 0;
+	ev_io_stop(l, w);
+	ev_io_stop(l, &b->wio);
+}
+
+static void
+test_huge_head_tcp(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	struct net_http_server *s2;
+	struct bigclient b = { .fd = -1 };
+	static char big[70 * 1024];
+	const char *status = "HTTP/1.1 431 Request Header Fields Too Large\r\n";
+	char spec[32];
+	struct err err;
+	ev_timer t;
+	bool expired = false;
+	int fd;
+
+	/* a free port: bound, named, released */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sl), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	close(fd);
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", ntohs(sa.sin_port));
+	assert_int_equal(net_http_start(&s2, loop, NULL, 0, spec, handler,
+	    NULL, &err), 0);
+
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+	memcpy(big + sizeof(big) - 4, "\r\n\r\n", 4);
+	b.data = big;
+	b.len = sizeof(big);
+	b.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(b.fd >= 0);
+	assert_true(connect(b.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
+	    errno == EINPROGRESS);
+	ev_io_init(&b.wio, bigclient_write, b.fd, EV_WRITE);
+	ev_io_init(&b.rio, bigclient_read, b.fd, EV_READ);
+	ev_io_start(loop, &b.wio);
+	ev_io_start(loop, &b.rio);
+	ev_timer_init(&t, timeout_cb, 5., 0.);
+	t.data = &expired;
+	ev_timer_start(loop, &t);
+	while (!expired && !b.eof && b.rerr == 0)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &t);
+	ev_io_stop(loop, &b.rio);
+	print_message("sent %zu of %zu bytes; read error %d; got: %.40s\n",
+	    b.sent, b.len, b.rerr, b.in);
+	assert_false(expired);
+	assert_int_equal(b.rerr, 0);
+	assert_true(b.eof);
+	assert_true(strncmp(b.in, status, strlen(status)) == 0);
+	assert_non_null(strstr(b.in, "Connection: close\r\n"));
+	assert_int_equal(ncalls, 0);
+
+	/* The draining is bounded: a client that never stops sending is
+	 * cut off after about LINGER_MAX bytes (plus socket buffers). */
+	b.forever = true;
+	b.sent = b.total = 0;
+	ev_io_start(loop, &b.wio);
+	expired = false;
+	ev_timer_start(loop, &t);
+	while (!expired && b.werr == 0)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &t);
+	ev_io_stop(loop, &b.wio);
+	close(b.fd);
+	net_http_stop(s2);
+	print_message("then sent %zu bytes before error %d\n", b.total,
+	    b.werr);
+	assert_false(expired);
+	assert_true(b.werr == ECONNRESET || b.werr == EPIPE);
+	assert_true(b.total < (16u << 20));
+}
+
 static void
 test_tcp_listen(void **state)
 {
@@ -483,6 +614,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_maxconn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_listen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_huge_head_tcp, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket, setup,
 		    teardown),

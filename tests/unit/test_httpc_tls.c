@@ -340,7 +340,8 @@ test_not_tls(void **state)
 	q.timeout_ms = 5000;
 	run(&q, &r);
 	assert_int_equal(r.error, -EPROTO);
-	assert_non_null(strstr(r.msg, "tls handshake"));
+	assert_non_null(strstr(r.msg,
+	    "tls handshake: server gave HTTP response to HTTPS client"));
 	waitpid(pid, NULL, 0);
 	close(lfd);
 }
