@@ -175,6 +175,10 @@ struct ctr {
 	char id[65];
 	char image_id[80];		/* sha256:... of the config */
 	struct backoff backoff;
+	struct core_pull *pull;		/* the pull it waits for, or NULL */
+	bool pulled;			/* that pull succeeded: start now */
+	struct backoff pull_backoff;	/* after failed pulls */
+	int64_t pull_failed_ns;
 
 	pid_t shim_pid, pid;
 	uint64_t pid_start;		/* the workload's starttime */
@@ -377,6 +381,8 @@ struct svc {
 
 struct logstream;
 TAILQ_HEAD(logstream_list, logstream);
+struct core_pull;
+TAILQ_HEAD(core_pull_list, core_pull);
 
 struct agent {
 	struct ev_loop *loop;
@@ -398,6 +404,7 @@ struct agent {
 	int img_ifd;
 	ev_io img_io;
 	int importing;
+	struct core_pull_list pulls;	/* in flight, one per ref (pull.c) */
 	struct logstream_list logstreams;	/* logs -f clients */
 	char host_ip[64];		/* status.hostIP */
 	struct net_nl *nl;		/* rtnetlink, for pod networking */

@@ -19,6 +19,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "core/pull.h"
 #include "lib/util.h"
 #include "net/net.h"
 #include "store/store.h"
@@ -184,6 +185,7 @@ shutdown_(struct agent *a)
 		TAILQ_REMOVE(&a->pods, p, entry);
 		pod_free(p);
 	}
+	pulls_stop(a);
 	if (a->draining) {
 		/* Everything is gone: so are the table and the bridge. */
 		services_compute(a);
@@ -245,6 +247,7 @@ main(int argc, char **argv)
 	a->started_ns = time_now_ns();
 	TAILQ_INIT(&a->pods);
 	TAILQ_INIT(&a->logstreams);
+	TAILQ_INIT(&a->pulls);
 	signals(a);
 	agent_reap_start(a);
 	if (setup(a) < 0)
