@@ -405,6 +405,9 @@ struct agent {
 	ev_io img_io;
 	int importing;
 	struct core_pull_list pulls;	/* in flight, one per ref (pull.c) */
+	struct image_use *img_use;	/* when each image last started a
+					 * container (images.c), in memory */
+	size_t nimg_use;
 	struct logstream_list logstreams;	/* logs -f clients */
 	char host_ip[64];		/* status.hostIP */
 	struct net_nl *nl;		/* rtnetlink, for pod networking */
@@ -431,6 +434,21 @@ void agent_event(struct agent *a, struct pod *p, const char *field,
 int images_start(struct agent *a, struct err *err);
 void images_stop(struct agent *a);
 void images_scan(struct agent *a);
+/* A container started from image id (config digest): used now. */
+void images_note_use(struct agent *a, const char *id);
+/* When image id was last used (ns): now while a container runs it (then
+ * *running), else its last container start, 0 when not since picolet
+ * started. */
+int64_t images_last_used(struct agent *a, const char *id, bool *running);
+/* A pod (not gone) whose spec names ref (normalized), or that runs image
+ * id: true, with "ns/name" in who. */
+bool images_in_use(struct agent *a, const char *ref, const char *id,
+	char *who, size_t len);
+/* The images API: GET list, POST pull, DELETE (api_images.c). */
+struct net_http_conn;
+struct net_http_req;
+void api_images(struct agent *a, struct net_http_conn *c,
+	const struct net_http_req *req, const char *sub);
 int api_start(struct agent *a, struct err *err);
 int adopt_all(struct agent *a);
 struct podspec *agent_desired(struct agent *a, const char *ns,

@@ -356,6 +356,7 @@ ctr_start(struct ctr *c)
 	if (pull_image_for(c, &img) < 0)
 		return;
 	snprintf(c->image_id, sizeof(c->image_id), "%s", img->id);
+	images_note_use(a, img->id);
 	if (pod_sandbox(p, &err) < 0) {
 		store_image_free(img);
 		agent_event(a, p, NULL, true, "FailedCreatePodSandBox",

@@ -319,14 +319,53 @@ pull_progress(const struct ctr *c, int64_t *done, int64_t *total)
 	return true;
 }
 
+/* "12.3 MB" as docker writes sizes (decimal units) */
+static void
+human(int64_t n, char *buf, size_t len)
+{
+	static const char *u[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t i = 0;
+
+	while (v >= 1000 && i + 1 < sizeof(u) / sizeof(u[0])) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(buf, len, "%.4g %s", v, u[i]);
+}
+
+bool
+pull_message(const struct ctr *c, char *buf, size_t len)
+{
+	char d[32], t[32];
+	int64_t done, total;
+
+	if (!pull_progress(c, &done, &total))
+		return false;
+	human(done, d, sizeof(d));
+	if (total <= 0) {
+		snprintf(buf, len, "Pulling image \"%s\"", c->spec->image);
+		return true;
+	}
+	human(total, t, sizeof(t));
+	snprintf(buf, len, "Pulling image \"%s\": %s of %s (%d%%)",
+	    c->spec->image, d, t, (int)(done * 100 / total));
+	return true;
+}
+
 void
 pulls_stop(struct agent *a)
 {
 	struct core_pull *cp;
 
+	size_t i;
+
 	while ((cp = TAILQ_FIRST(&a->pulls)) != NULL) {
 		TAILQ_REMOVE(&a->pulls, cp, entry);
 		store_pull_cancel(cp->h);
+		for (i = 0; i < cp->nw; i++)
+			cp->w[i].done(cp->w[i].arg, -ECANCELED,
+			    "picolet is stopping");
 		free(cp->w);
 		free(cp->secret);
 		free(cp);

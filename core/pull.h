@@ -50,6 +50,10 @@ char *pull_secret_for(const struct pod *p);
  * for; false when it waits for none. */
 bool pull_progress(const struct ctr *c, int64_t *done, int64_t *total);
 
+/* The waiting message of a container whose image is being pulled:
+ * 'Pulling image "x": 12.3 MB of 50.1 MB (24%)'; false when none. */
+bool pull_message(const struct ctr *c, char *buf, size_t len);
+
 /* Cancel every pull (picolet stops). */
 void pulls_stop(struct agent *a);
 

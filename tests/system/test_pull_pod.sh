@@ -6,7 +6,8 @@
 # ImagePullBackOff (STATUS column, describe) and other pods run on; two
 # pods of one new image make one pull; Always pulls again at a restart
 # and so picks up a moved tag; Never with an absent image is
-# ErrImageNeverPull and asks no registry.  Skipped (ok, with a note)
+# ErrImageNeverPull and asks no registry; describe shows a pull's
+# progress; picoctl image pull / rm / images.  Skipped (ok, with a note)
 # when docker-registry or skopeo is not installed.
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
@@ -34,6 +35,62 @@ pulls_started() {
 
 ev_for() {	# POD: the pod's events
 	pctl get events 2>&1 | grep -F "pod/$1"
+}
+
+# slow_proxy PORT TO-PORT: a reverse proxy in front of the registry that
+# hands out bodies 16 KiB every 50 ms, so a pull lasts long enough to be
+# watched
+slow_proxy() {
+	cat >"$T/slow.py" <<'EOF'
+import http.client, http.server, socketserver, sys, time
+port, to = int(sys.argv[1]), int(sys.argv[2])
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_GET(self):
+        c = http.client.HTTPConnection("127.0.0.1", to)
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        c.request("GET", self.path, headers=hdrs)
+        r = c.getresponse()
+        body = r.read()
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for i in range(0, len(body), 16384):
+            self.wfile.write(body[i:i + 16384])
+            self.wfile.flush()
+            time.sleep(0.05)
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+S(("127.0.0.1", port), H).serve_forever()
+EOF
+	"${REG_RUN[@]}" python3 "$T/slow.py" "$1" "$2" >"$T/slow.log" 2>&1 &
+	BG_PIDS+=($!)
+	wait_for "reg_up $1" 10 "slow proxy"
+}
+
+# First, while the store has none of the image's blobs.
+case_progress() {
+	local sport seen=""
+	sport=$(free_port)
+	slow_proxy "$sport" "$PORT" || return 1
+	pull_pod slow "127.0.0.1:$sport/busybox:1" | put_manifest slow.yaml
+	for ((i = 0; i < 200; i++)); do
+		seen=$(pctl describe pod slow 2>&1 | grep -E 'Message: +Pulling image ".*": [0-9.]+ [kM]?B of [0-9.]+ [kM]?B \([0-9]+%\)')
+		[ -n "$seen" ] && break
+		sleep 0.1
+	done
+	[ -n "$seen" ] || { pctl describe pod slow; grep -i pull "$T/picolet.log"; cat "$T/slow.log"; } | sed 's/^/#     /'
+	[ -n "$seen" ] || fail "no pull progress in describe" || return 1
+	note "$seen"
+	assert_match "$(pod_status_col slow)" 'ContainerCreating' "STATUS while pulling" || return 1
+	wait_for '[ "$(pod_phase slow)" = Running ]' 60 "slow Running" || return 1
+	rm_manifest slow.yaml
+	wait_for 'pod_gone slow' 10 "slow gone" || return 1
 }
 
 case_run() {
@@ -112,6 +169,36 @@ case_never() {
 	assert_eq "$(pulls_started "$REG/busybox:1")" 1 "pulls of busybox:1" || return 1
 }
 
+case_cli() {
+	local out rc
+	# an image no pod runs (busybox:N all share one image ID)
+	PUSH_SRC=$FIXTURES/evil-links-oci.tar push "$REG/busybox:3" || return 1
+	out=$(pctl image pull "$REG/busybox:3" 2>&1)
+	rc=$?
+	note "$out"
+	assert_eq "$rc" 0 "picoctl image pull exit status" || return 1
+	assert_match "$out" "pulled $REG/busybox:3 \(sha256:[0-9a-f]{64}\)" "pull output" || return 1
+	out=$(pctl image pull "$REG/busybox:nope" 2>&1)
+	rc=$?
+	note "$out"
+	assert_ne "$rc" 0 "exit status of a pull of an unknown tag" || return 1
+	assert_contains "$out" "manifest unknown" "the registry's reason" || return 1
+	out=$(pctl images 2>&1)
+	note "$out"
+	assert_match "$(printf '%s\n' "$out" | head -n 1)" 'IMAGE +ID +SIZE +CREATED +LAST USED' "header" || return 1
+	assert_match "$(printf '%s\n' "$out" | grep -F "$REG/busybox:1 ")" 'in use$' "busybox:1 in use" || return 1
+	assert_match "$(printf '%s\n' "$out" | grep -F "$REG/busybox:3 ")" '<none>$' "busybox:3 never used" || return 1
+	out=$(pctl image rm "$REG/busybox:1" 2>&1)
+	rc=$?
+	note "$out"
+	assert_ne "$rc" 0 "exit status of rm of an image in use" || return 1
+	assert_contains "$out" "in use by pod default/" "rm refused" || return 1
+	out=$(pctl image rm "$REG/busybox:3" 2>&1) || fail "image rm: $out" || return 1
+	assert_not_contains "$(pctl images 2>&1)" "$REG/busybox:3 " "images after rm" || return 1
+	out=$(pctl image rm "$REG/busybox:nope" 2>&1)
+	assert_contains "$out" "NotFound" "rm of an absent image" || return 1
+}
+
 if ! have_registry; then
 	note "docker-registry or skopeo not installed: skipped"
 	ok "skipped"
@@ -122,9 +209,11 @@ REG=127.0.0.1:$PORT
 start_registry reg "$PORT" || { not_ok "registry starts"; done_testing; }
 push "$REG/busybox:1" || { not_ok "push busybox:1"; done_testing; }
 start_picolet || { not_ok "picolet starts"; done_testing; }
+run_case "pull progress in describe while pulling" case_progress
 run_case "pod from the registry: Running, Pulling and Pulled events" case_run
 run_case "unreachable registry: ErrImagePull, ImagePullBackOff; others run" case_unreachable
 run_case "two pods of one new image: one pull" case_shared
 run_case "Always: a restart pulls again and gets the moved tag" case_always
 run_case "Never: ErrImageNeverPull, no pull; present image runs" case_never
+run_case "picoctl image pull, images (last used), image rm (not one in use)" case_cli
 done_testing
