@@ -64,7 +64,8 @@ const struct event *events_at(const struct events *ev, size_t i);
 
 struct job;
 typedef int (*job_fn)(void *arg, struct err *err);
-/* status: what fn returned (or -EINTR when killed); msg: its err. */
+/* status: what fn returned (or -EINTR when killed); msg: its err (on
+ * success too, when fn left a note there). */
 typedef void (*job_done_fn)(void *arg, int status, const char *msg);
 int job_run(struct agent *a, job_fn fn, job_done_fn done, void *arg,
 	struct err *err);
@@ -408,6 +409,8 @@ struct agent {
 	struct image_use *img_use;	/* when each image last started a
 					 * container (images.c), in memory */
 	size_t nimg_use;
+	ev_timer gc_t;			/* image GC check */
+	bool gc_running;
 	struct logstream_list logstreams;	/* logs -f clients */
 	char host_ip[64];		/* status.hostIP */
 	struct net_nl *nl;		/* rtnetlink, for pod networking */
@@ -444,6 +447,12 @@ int64_t images_last_used(struct agent *a, const char *id, bool *running);
  * id: true, with "ns/name" in who. */
 bool images_in_use(struct agent *a, const char *ref, const char *id,
 	char *who, size_t len);
+/* Image GC (image_gc.c): when the store's filesystem is fuller than
+ * [images] gc_high, unused images go, least recently used first, down
+ * to gc_low; checked every minute and after each pull or import. */
+void image_gc_start(struct agent *a);
+void image_gc_stop(struct agent *a);
+void image_gc_check(struct agent *a);
 /* The images API: GET list, POST pull, DELETE (api_images.c). */
 struct net_http_conn;
 struct net_http_req;

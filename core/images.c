@@ -72,6 +72,7 @@ import_done(void *arg, int status, const char *msg)
 	free(im);
 	agent_images_changed(a);
 	import_next(a);
+	image_gc_check(a);	/* unless another import runs */
 }
 
 /* Start the next import, if none runs. */
@@ -245,7 +246,9 @@ images_in_use(struct agent *a, const char *ref, const char *id, char *who,
 		for (i = 0; i < p->nctrs; i++) {
 			const struct ctr *c = &p->ctrs[i];
 
-			if ((id != NULL && runs(c, id)) || (ref != NULL &&
+			/* its image, running or not (back-off, a restart) */
+			if ((id != NULL && strcmp(c->image_id, id) == 0) ||
+			    (ref != NULL &&
 			    c->spec != NULL && store_ref_normalize(
 			    c->spec->image, norm, sizeof(norm), NULL) == 0 &&
 			    strcmp(norm, ref) == 0)) {

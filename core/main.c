@@ -151,6 +151,7 @@ setup(struct agent *a)
 		goto fail;
 	if (images_start(a, &err) < 0)
 		goto fail;
+	image_gc_start(a);
 	if (api_start(a, &err) < 0)
 		goto fail;
 	return 0;
@@ -180,6 +181,7 @@ shutdown_(struct agent *a)
 	net_http_stop(a->http);
 	mdir_stop(&a->mdir);
 	images_stop(a);
+	image_gc_stop(a);
 	/* Without drain the containers keep running: only let go of them. */
 	while ((p = TAILQ_FIRST(&a->pods)) != NULL) {
 		TAILQ_REMOVE(&a->pods, p, entry);

@@ -147,6 +147,8 @@ pull_done(struct store_pull *h, int error, const char *msg, void *arg)
 	free(cp->w);
 	free(cp->secret);
 	free(cp);
+	if (error == 0)
+		image_gc_check(a);	/* the store grew */
 }
 
 /* The pull of ref with secret: the one in flight, or a new one. */

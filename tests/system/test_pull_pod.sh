@@ -7,7 +7,7 @@
 # pods of one new image make one pull; Always pulls again at a restart
 # and so picks up a moved tag; Never with an absent image is
 # ErrImageNeverPull and asks no registry; describe shows a pull's
-# progress; picoctl image pull / rm / images.  Skipped (ok, with a note)
+# progress; picoctl image pull / rm / images; image GC.  Skipped (ok, with a note)
 # when docker-registry or skopeo is not installed.
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
@@ -199,6 +199,35 @@ case_cli() {
 	assert_contains "$out" "NotFound" "rm of an absent image" || return 1
 }
 
+# GC with thresholds any disk passes: unused images go, used ones stay.
+case_gc() {
+	local out id blob
+	stop_picolet
+	printf '[images]\ngc_high = 1\ngc_low = 0\ngc_min_age = 0\n' >>"$T/picolet.conf"
+	start_picolet || return 1
+	out=$(pctl image pull "$REG/busybox:3" 2>&1) || fail "pull: $out" || return 1
+	wait_for 'pctl get events 2>&1 | grep -q ImageGC' 20 "an ImageGC event" || return 1
+	note "$(pctl get events 2>&1 | grep -E 'ImageGC|FreeDiskSpace')"
+	out=$(pctl images 2>&1)
+	note "$out"
+	assert_not_contains "$out" "$REG/busybox:3 " "the unused image" || return 1
+	assert_contains "$out" "$REG/busybox:1 " "an image a pod runs" || return 1
+	assert_contains "$out" "$REG/busybox:latest " "the image of an Always pod" || return 1
+	# busybox:3's config blob (its own, no other image has it) is gone
+	id=$("${REG_RUN[@]}" curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+	    "http://$REG/v2/busybox/manifests/3" | jeval 'd["config"]["digest"]')
+	assert_match "$id" '^sha256:[0-9a-f]{64}$' "busybox:3's config digest" || return 1
+	blob=$T/state/images/blobs/sha256/${id#sha256:}
+	[ ! -e "$blob" ] || fail "busybox:3's config blob is still there" || return 1
+	local p
+	for p in web twin-a twin-b moving nopull2; do
+		assert_eq "$(pod_phase $p)" Running "$p after GC" || return 1
+	done
+	# a pod started now still finds its image
+	pull_pod after-gc "$REG/busybox:1" | put_manifest after-gc.yaml
+	wait_for '[ "$(pod_phase after-gc)" = Running ]' 20 "after-gc Running" || return 1
+}
+
 if ! have_registry; then
 	note "docker-registry or skopeo not installed: skipped"
 	ok "skipped"
@@ -216,4 +245,5 @@ run_case "two pods of one new image: one pull" case_shared
 run_case "Always: a restart pulls again and gets the moved tag" case_always
 run_case "Never: ErrImageNeverPull, no pull; present image runs" case_never
 run_case "picoctl image pull, images (last used), image rm (not one in use)" case_cli
+run_case "image GC: above the high threshold, unused images go, used ones stay" case_gc
 done_testing
