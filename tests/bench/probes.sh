@@ -157,6 +157,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command:
     - sh
     - -c
