@@ -61,25 +61,27 @@ static void
 fmt_duration(int64_t ns, char *buf, size_t len)
 {
 	int64_t ms = ns / 1000000;
+	int frac = (int)(ms % 1000), digits = 3;
 
-	if (ms < 1000)
+	if (ms < 1000) {
 		snprintf(buf, len, "%lldms", (long long)ms);
-	else if (ms % 1000 == 0)
-		snprintf(buf, len, "%llds", (long long)(ms / 1000));
-	else {
-		snprintf(buf, len, "%lld.%03llds", (long long)(ms / 1000),
-		    (long long)(ms % 1000));
-		/* trailing zeros go, as Go writes it */
-		char *s = strchr(buf, 's'), *e = s - 1;
-		while (*e == '0')
-			e--;
-		memmove(e + 1, s, strlen(s) + 1);
+		return;
 	}
+	/* trailing zeros go, as Go writes it */
+	while (digits > 0 && frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	if (digits == 0)
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%lld.%0*ds", (long long)(ms / 1000), digits,
+		    frac);
 }
 
 static void
-ctr_pulled(struct ctr *c, struct core_pull *cp, int error, const char *msg,
-    const char *took, int64_t size)
+ctr_pulled(struct ctr *c, int error, const char *msg, const char *took,
+    int64_t size)
 {
 	struct pod *p = c->pod;
 	const char *image = c->spec->image;
@@ -104,7 +106,6 @@ ctr_pulled(struct ctr *c, struct core_pull *cp, int error, const char *msg,
 	backoff_next(&c->pull_backoff, c->pull_failed_ns, c->pull_failed_ns);
 	ctr_set_waiting(c, "ErrImagePull", m);
 	ctr_retry(c, ERR_SHOWN_S);
-	(void)cp;
 }
 
 static void
@@ -139,7 +140,7 @@ pull_done(struct store_pull *h, int error, const char *msg, void *arg)
 			    p->deadline_exceeded)
 				c->pull = NULL;
 			else
-				ctr_pulled(c, cp, error, msg, took, size);
+				ctr_pulled(c, error, msg, took, size);
 		}
 	}
 	for (i = 0; i < cp->nw; i++)

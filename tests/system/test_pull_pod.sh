@@ -7,7 +7,8 @@
 # pods of one new image make one pull; Always pulls again at a restart
 # and so picks up a moved tag; Never with an absent image is
 # ErrImageNeverPull and asks no registry; describe shows a pull's
-# progress; picoctl image pull / rm / images; image GC.  Skipped (ok, with a note)
+# progress; picoctl image pull / rm / images; credentials from
+# picolet.conf; image GC.  Skipped (ok, with a note)
 # when docker-registry or skopeo is not installed.
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
@@ -199,6 +200,30 @@ case_cli() {
 	assert_contains "$out" "NotFound" "rm of an absent image" || return 1
 }
 
+# Credentials from picolet.conf: a registry with htpasswd basic auth
+# refuses the pull until [registry.HOST] auth names a config.json.
+case_auth() {
+	local port d
+	port=$(free_port)
+	htpasswd -Bbn user pass >"$T/htpasswd" 2>/dev/null || fail "htpasswd" || return 1
+	start_registry locked "$port" "auth:
+  htpasswd:
+    realm: picolet
+    path: $T/htpasswd" || return 1
+	push "127.0.0.1:$port/busybox:1" --dest-creds user:pass || return 1
+	pull_pod locked "127.0.0.1:$port/busybox:1" | put_manifest locked.yaml
+	wait_for '[[ "$(pod_status_col locked)" =~ ^(ErrImagePull|ImagePullBackOff)$ ]]' 15 \
+	    "locked: the pull refused" || return 1
+	d=$(pctl describe pod locked 2>&1)
+	assert_match "$d" 'Failed to pull image .*unauthorized' "the registry's reason" || return 1
+	printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}' "$port" \
+	    "$(printf user:pass | base64)" >"$T/auth.json"
+	stop_picolet
+	printf '[registry.127.0.0.1:%s]\nauth = %s\n' "$port" "$T/auth.json" >>"$T/picolet.conf"
+	start_picolet || return 1
+	wait_for '[ "$(pod_phase locked)" = Running ]' 30 "locked Running with the credentials" || return 1
+}
+
 # GC with thresholds any disk passes: unused images go, used ones stay.
 case_gc() {
 	local out id blob
@@ -245,5 +270,8 @@ run_case "two pods of one new image: one pull" case_shared
 run_case "Always: a restart pulls again and gets the moved tag" case_always
 run_case "Never: ErrImageNeverPull, no pull; present image runs" case_never
 run_case "picoctl image pull, images (last used), image rm (not one in use)" case_cli
+if command -v htpasswd >/dev/null; then
+	run_case "registry credentials from picolet.conf ([registry.HOST] auth)" case_auth
+fi
 run_case "image GC: above the high threshold, unused images go, used ones stay" case_gc
 done_testing
