@@ -160,6 +160,7 @@ bench: all
 	@PICOLET_BIN=$(OUT) tests/bench/probes.sh
 	@PICOLET_BIN=$(OUT) tests/bench/nft.sh
 	@PICOLET_BIN=$(OUT) tests/bench/svc.sh
+	@PICOLET_BIN=$(OUT) tests/bench/pull.sh
 
 # Set-up on a fresh Debian 12 machine (apt-get), then the example.
 deps:

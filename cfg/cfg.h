@@ -62,6 +62,10 @@ struct cfg_conf {
 	/* [volumes] */
 	bool reclaim_delete;		/* reclaim = Delete: a claim's data goes
 					 * with its manifest (default Retain) */
+	/* [images]: image GC, as kubelet's imageGC*ThresholdPercent */
+	int gc_high;			/* 85: % of the store's filesystem used */
+	int gc_low;			/* 80: ... down to this */
+	int gc_min_age;			/* 120 s: younger images and files stay */
 	/* [registry] auth = FILE, then one [registry.HOST] each */
 	char registry_auth[256];	/* node-wide config.json, "" none */
 	struct cfg_registry registries[CFG_REGISTRY_MAX];

@@ -49,6 +49,9 @@ cfg_conf_defaults(struct cfg_conf *c)
 	c->debounce_ms = 100;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	snprintf(c->cgroup, sizeof(c->cgroup), "picolet");
+	c->gc_high = 85;
+	c->gc_low = 80;
+	c->gc_min_age = 120;
 }
 
 static const char *
@@ -210,7 +213,7 @@ set_value(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 	return set_value2(c, sec, k, v);
 }
 
-/* [node], [limits], [agent] */
+/* [node], [limits], [agent], [images] */
 static const char *
 set_value2(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 {
@@ -253,6 +256,16 @@ set_value2(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 	if (IS("agent", "debounce_ms")) {
 		if ((why = set_int(v, 0, 60000, &n)) == NULL)
 			c->debounce_ms = (int)n;
+		return why;
+	}
+	if (IS("images", "gc_high") || IS("images", "gc_low")) {
+		if ((why = set_int(v, 0, 100, &n)) == NULL)
+			*(k[3] == 'h' ? &c->gc_high : &c->gc_low) = (int)n;
+		return why;
+	}
+	if (IS("images", "gc_min_age")) {
+		if ((why = set_int(v, 0, 86400 * 365, &n)) == NULL)
+			c->gc_min_age = (int)n;
 		return why;
 	}
 	if (IS("agent", "log_level")) {
@@ -312,7 +325,7 @@ static int
 known_section(const char *s)
 {
 	static const char *const secs[] = { "paths", "api", "network", "node",
-	    "limits", "agent", "volumes" };
+	    "limits", "agent", "volumes", "images" };
 	size_t i;
 
 	for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)
@@ -414,6 +427,9 @@ cfg_conf_load(struct cfg_conf *c, const char *path, struct err *err)
 		return err_setx(err, EINVAL, "%s:%d: syntax error (expected "
 		    "[section] or key = value, lines up to 200 bytes)", path,
 		    line);
+	if (tmp.gc_low > tmp.gc_high)
+		return err_setx(err, EINVAL, "%s: [images] gc_low (%d) is above "
+		    "gc_high (%d)", path, tmp.gc_low, tmp.gc_high);
 	*c = tmp;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * api: the HTTP endpoint's routes.  Read-only views of the agent shaped
  * like the Kubernetes API (PodList, Pod, EventList, Status errors), a
- * status summary, the image list and pod logs.  Every response is built
+ * status summary and pod logs; images in api_images.c.  Every response is built
  * into a bounded buffer; logs stream.
  */
 #include <errno.h>
@@ -291,41 +291,6 @@ status(struct agent *a, struct net_http_conn *c)
 	buf_free(&b);
 }
 
-static void
-images(struct agent *a, struct net_http_conn *c)
-{
-	struct store_image **imgs = NULL;
-	struct jsonw w;
-	struct buf b;
-	struct err err;
-	size_t i, n = 0;
-
-	if (store_image_list(a->store, &imgs, &n, &err) < 0) {
-		api_error(c, 500, "InternalError", err.msg);
-		return;
-	}
-	buf_init(&b, API_MAXRESP);
-	jw_init(&w, &b);
-	jw_obj(&w);
-	jw_key(&w, "items");
-	jw_arr(&w);
-	for (i = 0; i < n; i++) {
-		jw_obj(&w);
-		jw_kstr(&w, "ref", imgs[i]->ref);
-		jw_kstr(&w, "id", imgs[i]->id);
-		jw_kstr(&w, "digest", imgs[i]->digest);
-		jw_kint(&w, "size", imgs[i]->size);
-		jw_ktime(&w, "created", imgs[i]->created_ns);
-		jw_obj_end(&w);
-		store_image_free(imgs[i]);
-	}
-	free(imgs);
-	jw_arr_end(&w);
-	jw_obj_end(&w);
-	send_json(c, 200, &b, &w);
-	buf_free(&b);
-}
-
 /* Split "/a/b/c" into at most n segments; returns how many. */
 static size_t
 split(char *path, char **seg, size_t n)
@@ -346,6 +311,11 @@ route(struct net_http_conn *c, const struct net_http_req *req, void *arg)
 	char path[sizeof(req->path)], *s[8];
 	size_t n;
 
+	memcpy(path, req->path, sizeof(path));
+	n = split(path, s, ARRAY_SIZE(s));
+	if ((n == 3 || n == 4) && strcmp(s[0], "api") == 0 &&
+	    strcmp(s[1], "v1") == 0 && strcmp(s[2], "images") == 0)
+		return api_images(a, c, req, n == 4 ? s[3] : NULL);
 	if (req->mlen != 3 || memcmp(req->method, "GET", 3) != 0) {
 		api_error(c, 405, "MethodNotAllowed", "only GET is served");
 		return;
@@ -358,15 +328,11 @@ route(struct net_http_conn *c, const struct net_http_req *req, void *arg)
 		status(a, c);
 		return;
 	}
-	memcpy(path, req->path, sizeof(path));
-	n = split(path, s, ARRAY_SIZE(s));
 	if (n >= 3 && strcmp(s[0], "api") == 0 && strcmp(s[1], "v1") == 0) {
 		if (n == 3 && strcmp(s[2], "pods") == 0)
 			return pod_list(a, c, req, NULL);
 		if (n == 3 && strcmp(s[2], "events") == 0)
 			return event_list(a, c, NULL);
-		if (n == 3 && strcmp(s[2], "images") == 0)
-			return images(a, c);
 		if (n == 3 && strcmp(s[2], "services") == 0)
 			return svc_view(a, c, NULL, NULL, false);
 		if (n == 3 && strcmp(s[2], "endpoints") == 0)

@@ -64,7 +64,8 @@ const struct event *events_at(const struct events *ev, size_t i);
 
 struct job;
 typedef int (*job_fn)(void *arg, struct err *err);
-/* status: what fn returned (or -EINTR when killed); msg: its err. */
+/* status: what fn returned (or -EINTR when killed); msg: its err (on
+ * success too, when fn left a note there). */
 typedef void (*job_done_fn)(void *arg, int status, const char *msg);
 int job_run(struct agent *a, job_fn fn, job_done_fn done, void *arg,
 	struct err *err);
@@ -175,6 +176,10 @@ struct ctr {
 	char id[65];
 	char image_id[80];		/* sha256:... of the config */
 	struct backoff backoff;
+	struct core_pull *pull;		/* the pull it waits for, or NULL */
+	bool pulled;			/* that pull succeeded: start now */
+	struct backoff pull_backoff;	/* after failed pulls */
+	int64_t pull_failed_ns;
 
 	pid_t shim_pid, pid;
 	uint64_t pid_start;		/* the workload's starttime */
@@ -402,6 +407,8 @@ struct svc {
 
 struct logstream;
 TAILQ_HEAD(logstream_list, logstream);
+struct core_pull;
+TAILQ_HEAD(core_pull_list, core_pull);
 
 struct agent {
 	struct ev_loop *loop;
@@ -423,6 +430,12 @@ struct agent {
 	int img_ifd;
 	ev_io img_io;
 	int importing;
+	struct core_pull_list pulls;	/* in flight, one per ref (pull.c) */
+	struct image_use *img_use;	/* when each image last started a
+					 * container (images.c), in memory */
+	size_t nimg_use;
+	ev_timer gc_t;			/* image GC check */
+	bool gc_running;
 	struct logstream_list logstreams;	/* logs -f clients */
 	char host_ip[64];		/* status.hostIP */
 	struct net_nl *nl;		/* rtnetlink, for pod networking */
@@ -453,6 +466,27 @@ void agent_event(struct agent *a, struct pod *p, const char *field,
 int images_start(struct agent *a, struct err *err);
 void images_stop(struct agent *a);
 void images_scan(struct agent *a);
+/* A container started from image id (config digest): used now. */
+void images_note_use(struct agent *a, const char *id);
+/* When image id was last used (ns): now while a container runs it (then
+ * *running), else its last container start, 0 when not since picolet
+ * started. */
+int64_t images_last_used(struct agent *a, const char *id, bool *running);
+/* A pod (not gone) whose spec names ref (normalized), or that runs image
+ * id: true, with "ns/name" in who. */
+bool images_in_use(struct agent *a, const char *ref, const char *id,
+	char *who, size_t len);
+/* Image GC (image_gc.c): when the store's filesystem is fuller than
+ * [images] gc_high, unused images go, least recently used first, down
+ * to gc_low; checked every minute and after each pull or import. */
+void image_gc_start(struct agent *a);
+void image_gc_stop(struct agent *a);
+void image_gc_check(struct agent *a);
+/* The images API: GET list, POST pull, DELETE (api_images.c). */
+struct net_http_conn;
+struct net_http_req;
+void api_images(struct agent *a, struct net_http_conn *c,
+	const struct net_http_req *req, const char *sub);
 int api_start(struct agent *a, struct err *err);
 int adopt_all(struct agent *a);
 struct podspec *agent_desired(struct agent *a, const char *ns,

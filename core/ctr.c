@@ -4,7 +4,7 @@
  *   Waiting(ContainerCreating) --shim "ok"--> Running --shim exits-->
  *   Terminated --restartPolicy--> Waiting(CrashLoopBackOff) --timer--> ...
  *
- * Start: resolve the image, make the pod sandbox, the container's cgroup
+ * Start: the image (pulled first if its policy says so: pull.c), make the pod sandbox, the container's cgroup
  * and a fresh writable layer, save the spec, spawn the shim.  The shim's
  * status line says whether the workload exec'd; the shim's pidfd says when
  * it is over, and its exit record says how.  Only ctr_set_* change state.
@@ -23,6 +23,7 @@
 #include "core/core.h"
 #include "core/ctr_spec.h"
 #include "core/log.h"
+#include "core/pull.h"
 #include "lib/util.h"
 #include "store/store.h"
 
@@ -345,35 +346,6 @@ ctr_watch(struct ctr *c)
 	}
 }
 
-static int
-image_of(struct ctr *c, struct store_image **img)
-{
-	struct agent *a = c->pod->a;
-	struct err err;
-	int r;
-
-	r = store_image_get(a->store, c->spec->image, img, &err);
-	if (r == -ENOENT) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "Container image \"%s\" is not "
-		    "present with pull policy of Never", c->spec->image);
-		if (strcmp(c->reason, "ErrImageNeverPull") != 0)
-			agent_event(a, c->pod, c->name, true,
-			    "ErrImageNeverPull", "%s", msg);
-		ctr_set_waiting(c, "ErrImageNeverPull", msg);
-		return r;
-	}
-	if (r < 0) {
-		agent_event(a, c->pod, c->name, true, "InspectFailed", "%s",
-		    err.msg);
-		ctr_set_waiting(c, r == -EINVAL ? "InvalidImageName" :
-		    "ErrImageInspect", err.msg);
-		return r;
-	}
-	return 0;
-}
-
 /* A start that failed before the shim: retried with back-off. */
 static void
 start_failed(struct ctr *c, const char *reason, const char *msg)
@@ -408,9 +380,10 @@ ctr_start(struct ctr *c)
 
 	if (p->deletion_ns != 0 || c->shim_pid > 0 || p->fail_reason[0] != '\0')
 		return;
-	if (image_of(c, &img) < 0)
+	if (pull_image_for(c, &img) < 0)
 		return;
 	snprintf(c->image_id, sizeof(c->image_id), "%s", img->id);
+	images_note_use(a, img->id);
 	if (pod_sandbox(p, &err) < 0) {
 		store_image_free(img);
 		agent_event(a, p, NULL, true, "FailedCreatePodSandBox",

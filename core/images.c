@@ -72,6 +72,7 @@ import_done(void *arg, int status, const char *msg)
 	free(im);
 	agent_images_changed(a);
 	import_next(a);
+	image_gc_check(a);	/* unless another import runs */
 }
 
 /* Start the next import, if none runs. */
@@ -167,4 +168,94 @@ images_stop(struct agent *a)
 {
 	ev_io_stop(a->loop, &a->img_io);
 	close(a->img_ifd);
+	free(a->img_use);
+	a->img_use = NULL;
+	a->nimg_use = 0;
+}
+
+/* ---- last use, for `picoctl images` and image GC ---- */
+
+#define IMG_USE_MAX	512	/* the oldest entry goes beyond this */
+
+struct image_use {
+	char id[80];
+	int64_t last_ns;
+};
+
+void
+images_note_use(struct agent *a, const char *id)
+{
+	size_t i, old = 0;
+
+	for (i = 0; i < a->nimg_use; i++) {
+		if (strcmp(a->img_use[i].id, id) == 0)
+			break;
+		if (a->img_use[i].last_ns < a->img_use[old].last_ns)
+			old = i;
+	}
+	if (i == a->nimg_use) {
+		if (a->nimg_use == IMG_USE_MAX) {
+			i = old;
+		} else {
+			a->img_use = xrealloc(a->img_use, (a->nimg_use + 1) *
+			    sizeof(*a->img_use));
+			a->nimg_use++;
+		}
+		snprintf(a->img_use[i].id, sizeof(a->img_use[i].id), "%s",
+		    id);
+	}
+	a->img_use[i].last_ns = time_now_ns();
+}
+
+static bool
+runs(const struct ctr *c, const char *id)
+{
+	return c->shim_pid > 0 && strcmp(c->image_id, id) == 0;
+}
+
+int64_t
+images_last_used(struct agent *a, const char *id, bool *running)
+{
+	struct pod *p;
+	size_t i;
+
+	*running = false;
+	TAILQ_FOREACH(p, &a->pods, entry)
+		for (i = 0; i < p->nctrs; i++)
+			if (runs(&p->ctrs[i], id)) {
+				*running = true;
+				return time_now_ns();
+			}
+	for (i = 0; i < a->nimg_use; i++)
+		if (strcmp(a->img_use[i].id, id) == 0)
+			return a->img_use[i].last_ns;
+	return 0;
+}
+
+bool
+images_in_use(struct agent *a, const char *ref, const char *id, char *who,
+    size_t len)
+{
+	char norm[512];
+	struct pod *p;
+	size_t i;
+
+	TAILQ_FOREACH(p, &a->pods, entry) {
+		if (p->dead)
+			continue;
+		for (i = 0; i < p->nctrs; i++) {
+			const struct ctr *c = &p->ctrs[i];
+
+			/* its image, running or not (back-off, a restart) */
+			if ((id != NULL && strcmp(c->image_id, id) == 0) ||
+			    (ref != NULL &&
+			    c->spec != NULL && store_ref_normalize(
+			    c->spec->image, norm, sizeof(norm), NULL) == 0 &&
+			    strcmp(norm, ref) == 0)) {
+				snprintf(who, len, "%s/%s", p->ns, p->name);
+				return true;
+			}
+		}
+	}
+	return false;
 }

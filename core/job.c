@@ -74,7 +74,7 @@ job_run(struct agent *a, job_fn fn, job_done_fn done, void *arg,
 
 		close(p[0]);
 		r = fn(arg, &e);
-		if (r < 0)
+		if (r < 0 || e.msg[0] != '\0')	/* an error, or a note */
 			(void)write_all(p[1], e.msg, strlen(e.msg));
 		_exit(r < 0 ? (-r & 0xff ? -r & 0xff : 1) : 0);
 	}

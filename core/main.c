@@ -19,6 +19,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "core/pull.h"
 #include "lib/util.h"
 #include "net/net.h"
 #include "store/store.h"
@@ -150,6 +151,7 @@ setup(struct agent *a)
 		goto fail;
 	if (images_start(a, &err) < 0)
 		goto fail;
+	image_gc_start(a);
 	if (api_start(a, &err) < 0)
 		goto fail;
 	return 0;
@@ -179,11 +181,13 @@ shutdown_(struct agent *a)
 	net_http_stop(a->http);
 	mdir_stop(&a->mdir);
 	images_stop(a);
+	image_gc_stop(a);
 	/* Without drain the containers keep running: only let go of them. */
 	while ((p = TAILQ_FIRST(&a->pods)) != NULL) {
 		TAILQ_REMOVE(&a->pods, p, entry);
 		pod_free(p);
 	}
+	pulls_stop(a);
 	if (a->draining) {
 		/* Everything is gone: so are the table and the bridge. */
 		services_compute(a);
@@ -245,6 +249,7 @@ main(int argc, char **argv)
 	a->started_ns = time_now_ns();
 	TAILQ_INIT(&a->pods);
 	TAILQ_INIT(&a->logstreams);
+	TAILQ_INIT(&a->pulls);
 	signals(a);
 	agent_reap_start(a);
 	if (setup(a) < 0)

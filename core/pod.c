@@ -302,8 +302,16 @@ pod_images_changed(struct pod *p)
 	for (i = 0; i < p->nctrs; i++) {
 		struct ctr *c = &p->ctrs[i];
 
-		if (c->state == CTR_WAITING && c->shim_pid == 0 &&
-		    !ev_is_active(&c->restart_t) &&
+		if (c->state != CTR_WAITING || c->shim_pid != 0)
+			continue;
+		/* A pull that failed does not hold back an image that came
+		 * by other means (an import), unless the policy is Always. */
+		if (c->spec->pull_policy != CFG_PULL_ALWAYS &&
+		    (strcmp(c->reason, "ErrImagePull") == 0 ||
+		    strcmp(c->reason, "ImagePullBackOff") == 0)) {
+			ev_timer_stop(p->a->loop, &c->restart_t);
+			ctr_start(c);
+		} else if (!ev_is_active(&c->restart_t) &&
 		    (strcmp(c->reason, "ErrImageNeverPull") == 0 ||
 		    strcmp(c->reason, "ErrImageInspect") == 0))
 			ctr_start(c);

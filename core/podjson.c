@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/pull.h"
 #include "lib/jsonw.h"
 #include "lib/util.h"
 
@@ -194,7 +195,7 @@ term(struct jsonw *w, const struct ctr_term *t)
 static void
 ctr_status(struct jsonw *w, const struct ctr *c)
 {
-	char id[80];
+	char id[80], msg[600];
 
 	jw_obj(w);
 	jw_kstr(w, "name", c->name);
@@ -205,7 +206,9 @@ ctr_status(struct jsonw *w, const struct ctr *c)
 		jw_key(w, "waiting");
 		jw_obj(w);
 		jw_kstr(w, "reason", c->reason);
-		if (c->message[0] != '\0')
+		if (pull_message(c, msg, sizeof(msg)))
+			jw_kstr(w, "message", msg);
+		else if (c->message[0] != '\0')
 			jw_kstr(w, "message", c->message);
 		jw_obj_end(w);
 		break;

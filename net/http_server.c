@@ -71,6 +71,7 @@ struct net_http_conn {
 	size_t reqlen;		/* bytes of the current request in `in` */
 	struct buf out;
 	bool keepalive, close_after, head, chunked, want_drain, linger;
+	bool local;		/* came in on the Unix socket */
 	size_t drained;		/* bytes dropped while lingering */
 	struct net_http_req req;
 	const struct net_http_stream_ops *ops;
@@ -478,12 +479,13 @@ idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
-conn_new(struct net_http_server *s, int fd)
+conn_new(struct net_http_server *s, int fd, bool local)
 {
 	struct net_http_conn *c = xcalloc(1, sizeof(*c));
 
 	c->s = s;
 	c->fd = fd;
+	c->local = local;
 	c->state = C_READ;
 	buf_init(&c->out, OUTMAX);
 	ev_io_init(&c->rio, read_cb, fd, EV_READ);
@@ -521,8 +523,14 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			/* EAGAIN, or an aborted connection: nothing to do */
 			return;
 		}
-		conn_new(s, fd);
+		conn_new(s, fd, l == &s->ux);
 	}
+}
+
+bool
+net_http_conn_local(const struct net_http_conn *c)
+{
+	return c->local;
 }
 
 int

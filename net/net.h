@@ -76,6 +76,8 @@ void net_http_stop(struct net_http_server *s);
 
 void net_http_respond(struct net_http_conn *c, int status,
 	const char *ctype, const char *body, size_t len);
+/* The request came in on the Unix socket (root's), not over TCP. */
+bool net_http_conn_local(const struct net_http_conn *c);
 
 /*
  * Streaming (logs -f): chunked transfer.  net_http_stream_write() queues

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -42,6 +43,9 @@ pull_release(struct store_pull *p)
 	net_resolve_cancel(p->res);
 	p->res = NULL;
 	pull_blob_cleanup(p);
+	/* Empty: nothing to resume.  Another pull in flight makes it again
+	 * before it writes there (all in this loop: no race). */
+	(void)rmdir(p->partdir);
 	store_reg_manifest_free(&p->man);
 	free(p->token);
 	free(p->w);
@@ -325,6 +329,7 @@ save_manifest(struct store_pull *p, const char *body, size_t len,
 	char *to = blob_path(p->s, digest);
 	int r;
 
+	(void)mkdir(p->partdir, 0700);
 	r = store_write_atomic(tmp, body, len, 0644, err);
 	if (r == 0 && rename(tmp, to) < 0)
 		r = err_set(err, errno, "rename %s", to);

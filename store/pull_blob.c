@@ -171,6 +171,7 @@ fetch_blob(struct store_pull *p)
 	close_part(p);
 	p->phase = PH_BLOB;
 	p->again = fetch_blob;
+	(void)mkdir(p->partdir, 0700);	/* the last pull to end removes it */
 	p->part = xasprintf("%s/%s.part", p->partdir, d->digest + 7);
 	p->fd = open(p->part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (p->fd >= 0 && flock(p->fd, LOCK_EX | LOCK_NB) < 0) {

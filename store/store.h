@@ -68,6 +68,19 @@ int store_image_list(struct store *s, struct store_image ***out, size_t *n,
 int store_image_remove(struct store *s, const char *ref, struct err *err);
 
 /*
+ * Delete the blobs and unpacked layers that no ref of the index and no
+ * image of keep (config digests, NULL-terminated; may be NULL) needs,
+ * except those younger than min_age seconds (a pull or import in flight
+ * puts its files in place before its ref).  Slow: from a child.
+ */
+struct store_gc_stats {
+	int blobs, layers;		/* deleted */
+	int64_t bytes;			/* of the blobs */
+};
+int store_gc(struct store *s, const char *const *keep, int64_t min_age,
+	struct store_gc_stats *st, struct err *err);
+
+/*
  * Import an OCI image-layout tarball or a `docker save` archive (plain or
  * gzip): verify every digest, unpack every layer not yet unpacked, add the
  * archive's refs to the index.  refs_out (may be NULL) gets the imported

@@ -9,10 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/util.h"
-#include "store/store.h"
 #include "tools/picoctl.h"
 
 struct usage {
@@ -32,12 +30,14 @@ static const struct usage usages[] = {
 	    "-- COMMAND [ARGS...]" },
 	{ "status", "picoctl status" },
 	{ "images", "picoctl images" },
-	{ "image", "picoctl image import FILE [--state DIR]" },
+	{ "image", "picoctl image import FILE [--state DIR]\n"
+	    "picoctl image pull REF\n"
+	    "picoctl image rm REF" },
 	{ "version", "picoctl version" },
 };
 
-static void
-usage(FILE *f, const char *cmd)
+void
+ctl_usage(FILE *f, const char *cmd)
 {
 	const char *t, *nl;
 	size_t i;
@@ -211,110 +211,6 @@ cmd_status(struct ctl *ctl)
 	return 0;
 }
 
-/* docker's HumanSize: four significant digits, decimal units */
-static void
-human_size(double sz, char *out, size_t len)
-{
-	static const char *u[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-	size_t i = 0;
-
-	while (sz >= 1000 && i + 1 < ARRAY_SIZE(u)) {
-		sz /= 1000;
-		i++;
-	}
-	snprintf(out, len, "%.4g%s", sz, u[i]);
-}
-
-static int
-cmd_images(struct ctl *ctl)
-{
-	const struct json *items, *it;
-	struct json *j;
-	struct buf t, o;
-	char size[32], age[32];
-	const char *id;
-
-	if (ctl_get_json(ctl, "/api/v1/images", &j) < 0)
-		return 1;
-	buf_init(&t, CTL_MAXBODY);
-	buf_init(&o, CTL_MAXBODY);
-	buf_puts(&t, "IMAGE\tID\tSIZE\tCREATED\n");
-	items = json_get(j, "items");
-	for (it = items ? items->child : NULL; it; it = it->next) {
-		id = json_get_str(it, "id") ? json_get_str(it, "id") : "";
-		if (strncmp(id, "sha256:", 7) == 0)
-			id += 7;
-		human_size((double)json_get_int(it, "size", 0), size,
-		    sizeof(size));
-		fmt_since(json_get_str(it, "created"), time(NULL), age,
-		    sizeof(age));
-		buf_printf(&t, "%s\t%.13s\t%s\t%s%s\n", json_get_str(it,
-		    "ref") ? json_get_str(it, "ref") : "", id, size, age,
-		    strcmp(age, "<unknown>") ? " ago" : "");
-	}
-	fmt_tabwrite(t.p, 6, 3, &o);
-	fputs(o.p, stdout);
-	buf_free(&t);
-	buf_free(&o);
-	json_free(j);
-	return 0;
-}
-
-/* picolet's status if it answers; importing works without it. */
-static struct json *
-quiet_status(const struct ctl *ctl)
-{
-	struct json *j = NULL;
-	struct buf body;
-	struct err err;
-	int status = 0;
-
-	buf_init(&body, CTL_MAXBODY);
-	if (ctl_http_get(ctl->sock, "/status", false, NULL, NULL, &status,
-	    &body, &err) < 0 || status != 200 || json_parse(body.p ? body.p :
-	    "", body.len, &j, &err) < 0)
-		j = NULL;
-	buf_free(&body);
-	return j;
-}
-
-static int
-cmd_image(struct ctl *ctl)
-{
-	struct store *st;
-	struct json *j = NULL;
-	struct err err;
-	char **refs = NULL, *state;
-	size_t i;
-	int r;
-
-	if (ctl->nargs != 2 || strcmp(ctl->args[0], "import") != 0) {
-		usage(stderr, "image");
-		return 1;
-	}
-	if (ctl->state)
-		state = xstrdup(ctl->state);
-	else if ((j = quiet_status(ctl)) && json_get_str(j, "stateDir"))
-		state = xstrdup(json_get_str(j, "stateDir"));
-	else
-		state = xstrdup(CTL_DEFAULT_STATE);
-	json_free(j);
-	if ((r = store_open(&st, state, &err)) == 0) {
-		r = store_import(st, ctl->args[1], &refs, &err);
-		store_close(st);
-	}
-	free(state);
-	if (r < 0) {
-		fprintf(stderr, "picoctl: image import %s: %s\n",
-		    ctl->args[1], err.msg);
-		return 1;
-	}
-	for (i = 0; refs && refs[i]; i++)
-		printf("imported %s\n", refs[i]);
-	strv_free(refs);
-	return 0;
-}
-
 /* Flags that take a value; the value may follow or be joined ("=x"). */
 static const char **
 value_flag(struct ctl *ctl, const char *name)
@@ -426,11 +322,11 @@ main(int argc, char **argv)
 	bool help = false;
 
 	if (parse_args(&ctl, argc, argv, &cmd, &help) < 0) {
-		usage(stderr, cmd);
+		ctl_usage(stderr, cmd);
 		return 1;
 	}
 	if (help || cmd == NULL) {
-		usage(help ? stdout : stderr, cmd);
+		ctl_usage(help ? stdout : stderr, cmd);
 		return help ? 0 : 1;
 	}
 	if (ctl.sock == NULL)
@@ -455,10 +351,10 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(&ctl);
 	if (strcmp(cmd, "images") == 0)
-		return cmd_images(&ctl);
+		return ctl_cmd_images(&ctl);
 	if (strcmp(cmd, "image") == 0)
-		return cmd_image(&ctl);
+		return ctl_cmd_image(&ctl);
 	fprintf(stderr, "picoctl: unknown command \"%s\"\n", cmd);
-	usage(stderr, NULL);
+	ctl_usage(stderr, NULL);
 	return 1;
 }

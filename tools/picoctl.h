@@ -50,6 +50,11 @@ int ctl_http_get(const char *sock, const char *path, bool follow,
 	ctl_sink sink, void *arg, int *status, struct buf *body,
 	struct err *err);
 
+/* Any method (no request body); follow: no time limit on the answer. */
+int ctl_http_req(const char *sock, const char *method, const char *path,
+	bool follow, ctl_sink sink, void *arg, int *status, struct buf *body,
+	struct err *err);
+
 /* picoctl.c: GET and parse JSON; on failure print kubectl-like and
  * return -1. */
 int ctl_get_json(const struct ctl *ctl, const char *path,
@@ -64,6 +69,11 @@ int ctl_cmd_get(struct ctl *ctl);
 int ctl_cmd_logs(struct ctl *ctl);
 /* picoctl_exec.c */
 int ctl_cmd_exec(struct ctl *ctl);
+/* picoctl.c: the usage of cmd (NULL: all) */
+void ctl_usage(FILE *f, const char *cmd);
+/* picoctl_image.c: images, image import|pull|rm */
+int ctl_cmd_images(struct ctl *ctl);
+int ctl_cmd_image(struct ctl *ctl);
 /* picoctl_describe.c */
 int ctl_cmd_describe(struct ctl *ctl);
 

@@ -107,6 +107,10 @@ state(struct buf *b, const char *title, const struct json *st)
 		buf_printf(b, "    %s:\tWaiting\n", title);
 		if ((s = json_get(st, "waiting")) && str(s, "reason")[0])
 			buf_printf(b, "      Reason:\t%s\n", str(s, "reason"));
+		/* kubectl leaves it out; here it carries a pull's progress
+		 * and why an image could not be pulled */
+		if (s != NULL && str(s, "message")[0])
+			buf_printf(b, "      Message:\t%s\n", str(s, "message"));
 	}
 }
 

@@ -248,6 +248,15 @@ int
 ctl_http_get(const char *sock, const char *path, bool follow, ctl_sink sink,
     void *arg, int *status, struct buf *body, struct err *err)
 {
+	return ctl_http_req(sock, "GET", path, follow, sink, arg, status,
+	    body, err);
+}
+
+int
+ctl_http_req(const char *sock, const char *method, const char *path,
+    bool follow, ctl_sink sink, void *arg, int *status, struct buf *body,
+    struct err *err)
+{
 	struct conn *c = xcalloc(1, sizeof(*c));
 	struct framing f;
 	struct out o = { NULL, NULL, body };
@@ -260,15 +269,16 @@ ctl_http_get(const char *sock, const char *path, bool follow, ctl_sink sink,
 		goto out;
 	}
 	c->timeout = CTL_TIMEOUT_MS;
-	req = xasprintf("GET %s HTTP/1.1\r\nHost: picolet\r\n"
-	    "User-Agent: picoctl/" PICOLET_VERSION "\r\n"
-	    "Connection: close\r\n\r\n", path);
+	req = xasprintf("%s %s HTTP/1.1\r\nHost: picolet\r\n"
+	    "User-Agent: picoctl/" PICOLET_VERSION "\r\n%s"
+	    "Connection: close\r\n\r\n", method, path,
+	    strcmp(method, "GET") ? "Content-Length: 0\r\n" : "");
 	r = send_all(c, req, strlen(req));
 	free(req);
 	if (r == 0)
 		r = read_head(c, &f);
 	if (r < 0) {
-		err_set(err, -r, "GET %s", path);
+		err_set(err, -r, "%s %s", method, path);
 		goto out;
 	}
 	*status = f.status;
@@ -283,7 +293,7 @@ ctl_http_get(const char *sock, const char *path, bool follow, ctl_sink sink,
 	else
 		r = pass(c, &o, f.clen);
 	if (r < 0)
-		err_set(err, -r, "GET %s: reading the reply", path);
+		err_set(err, -r, "%s %s: reading the reply", method, path);
 out:
 	if (c->fd > 0)
 		close(c->fd);

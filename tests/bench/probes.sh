@@ -53,6 +53,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command:
     - sh
     - -c

@@ -240,6 +240,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sleep", "3600"]
     env:
     - name: BENCH_TOKEN

@@ -52,6 +52,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command:
     - sh
     - -c
@@ -82,6 +83,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: [sh, -c, "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"]
 YAML
 }

@@ -303,10 +303,13 @@ put_manifest() {
 }
 rm_manifest() { rm -f "$T/manifests/$1"; }
 
-# pod_yaml NAME 'shell script' [restartPolicy] [grace] [image]: a one
-# container (named "main") pod running sh -c SCRIPT.
+# pod_yaml NAME 'shell script' [restartPolicy] [grace] [image] [pull]: a
+# one container (named "main") pod running sh -c SCRIPT.  imagePullPolicy
+# is IfNotPresent unless given: the tests run offline, with the busybox
+# fixture imported, and `image: busybox` alone would mean Always.
 pod_yaml() {
 	local name=$1 script=$2 policy=${3:-Always} grace=${4:-5} image=${5:-busybox}
+	local pull=${6:-IfNotPresent}
 	cat <<EOF
 apiVersion: v1
 kind: Pod
@@ -320,6 +323,7 @@ spec:
   containers:
   - name: main
     image: $image
+    imagePullPolicy: $pull
     command:
     - sh
     - -c

@@ -63,6 +63,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sleep", "1000"]
 EOF
 	expect_error 'wrong-type\.yaml:6:[0-9]+: spec\.terminationGracePeriodSeconds: ' || return 1
@@ -104,6 +105,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
 EOF
 	expect_error 'no-name\.yaml:[0-9]+:[0-9]+: metadata(\.name)?: ' || return 1
 	put_manifest no-containers.yaml <<'EOF'
@@ -128,6 +130,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
 EOF
 	expect_error 'bad-name\.yaml:4:[0-9]+: metadata\.name: ' || return 1
 	put_manifest bad-cname.yaml <<'EOF'
@@ -139,6 +142,7 @@ spec:
   containers:
   - name: -main-
     image: busybox
+    imagePullPolicy: IfNotPresent
 EOF
 	expect_error 'bad-cname\.yaml:7:[0-9]+: spec\.containers\[0\]\.name: ' || return 1
 	good_unchanged || return 1
@@ -255,6 +259,7 @@ spec:
   - name: main
     bogusField: 1
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
 EOF2
 	wait_for '[ "$(pod_phase unknownfield)" = Running ]' 10 "unknownfield Running (a warning only)" || return 1

@@ -100,7 +100,7 @@ EOF
 {"apiVersion": "v1", "kind": "Pod",
  "metadata": {"name": "three"},
  "spec": {"terminationGracePeriodSeconds": 2,
-  "containers": [{"name": "main", "image": "busybox",
+  "containers": [{"name": "main", "image": "busybox", "imagePullPolicy": "IfNotPresent",
    "command": ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]}]}}
 EOF
 	wait_for '[ "$(pod_phase one)" = Running ] && [ "$(pod_phase two)" = Running ] &&

@@ -15,6 +15,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["/no/such/binary", "--flag"]
 EOF
 }
@@ -74,6 +75,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     workingDir: /tmp
     env:
     - name: GREETING

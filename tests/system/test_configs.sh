@@ -348,8 +348,7 @@ EOF
 
 	# A Secret over 1 MiB is refused with the API server's words; the
 	# running pod is untouched.
-	pod_yaml steady "$SLEEP" Always 1 | sed 's/^    image: busybox$/    image: busybox\n    imagePullPolicy: IfNotPresent/' |
-	    put_manifest steady.yaml
+	pod_yaml steady "$SLEEP" Always 1 | put_manifest steady.yaml
 	wait_for 'running steady' 15 "steady running" || return 1
 	{
 		printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: huge}\nstringData:\n  big: "'

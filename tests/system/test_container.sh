@@ -23,6 +23,7 @@ ${3:-}
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c", '$IDLE']
 ${2:-}
 EOF
@@ -127,6 +128,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c"]
     args: ["echo \"PATH=$PATH A=$A B=$B\"; echo \"HOME=$HOME\""]
     env:
@@ -210,9 +212,11 @@ spec:
   containers:
   - name: a
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c", 'echo i-am-a; $IDLE']
   - name: b
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c", 'echo i-am-b; $IDLE']
 EOF
 	wait_for '[ "$(pod_phase duo)" = Running ] && [ "$(pj duo "len(cs)")" = 2 ] &&

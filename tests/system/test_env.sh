@@ -57,6 +57,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: [sh, -c, 'echo "cmd=$(B) arg1=$1 arg2=$2 arg3=$3"; env; echo END; trap "exit 0" TERM; while :; do sleep 1 & wait $!; done']
     args: ["$(A)", "$(B)", "$$(B)", "$(NOPE)"]
     env:
@@ -112,6 +113,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: [sh, -c, 'env; echo END; trap "exit 0" TERM; while :; do sleep 1 & wait $!; done']
     resources:
       limits: {cpu: 500m, memory: 64Mi}
@@ -136,6 +138,7 @@ spec:
     - {name: REF, value: "$(POD_NAME)@$(NODE)"}
   - name: free
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: [sh, -c, 'env; echo END; trap "exit 0" TERM; while :; do sleep 1 & wait $!; done']
     env:
     - {name: CPU_LIM, valueFrom: {resourceFieldRef: {resource: limits.cpu}}}
@@ -191,6 +194,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: [sh, -c, 'env; echo END; trap "exit 0" TERM; while :; do sleep 1 & wait $!; done']
     env:
     - {name: HOST_IP, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}
@@ -218,6 +222,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command:
     - sh
     - -c

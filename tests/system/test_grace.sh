@@ -70,6 +70,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
 EOF
 	wait_for '[ "$(pod_phase quick)" = Running ]' 10 "quick Running" || return 1

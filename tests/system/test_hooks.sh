@@ -30,6 +30,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command:
     - sh
     - -c

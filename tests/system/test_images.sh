@@ -1,6 +1,7 @@
 #!/bin/bash
-# Images: a pod whose image is absent waits with ErrImageNeverPull and
-# starts by itself once the archive is dropped into <state>/images/import/;
+# Images: a pod whose image is absent waits with ErrImageNeverPull (policy
+# Never) or ImagePullBackOff (no registry to pull from) and starts by
+# itself once the archive is dropped into <state>/images/import/;
 # `picoctl image import` takes OCI and docker-save archives; archives with
 # path traversal, a symlink escape, a corrupt gzip or a digest mismatch are
 # refused with a clear error and leave nothing in the store.
@@ -16,7 +17,8 @@ case_absent() {
 	local out
 	out=$(pctl images 2>&1) || fail "picoctl images: $out" || return 1
 	assert_not_contains "$out" busybox "images before any import" || return 1
-	pod_yaml waiter 'trap "exit 0" TERM; while :; do sleep 1 & wait $!; done' | put_manifest waiter.yaml
+	pod_yaml waiter 'trap "exit 0" TERM; while :; do sleep 1 & wait $!; done' \
+	    Always 5 busybox Never | put_manifest waiter.yaml
 	wait_for '[ "$(pod_cstate waiter)" = waiting:ErrImageNeverPull ]' 10 \
 	    "waiter waiting with ErrImageNeverPull" || return 1
 	assert_eq "$(pod_phase waiter)" Pending "phase" || return 1
@@ -25,9 +27,20 @@ case_absent() {
 	    "waiting message names the image" || return 1
 }
 
+# IfNotPresent with no registry to reach (the test's netns has none): the
+# pull fails, back-off; an import does not wait for the back-off to end.
+case_absent_pull() {
+	pod_yaml puller 'trap "exit 0" TERM; while :; do sleep 1 & wait $!; done' |
+	    put_manifest puller.yaml
+	wait_for '[ "$(pod_cstate puller)" = waiting:ImagePullBackOff ]' 15 \
+	    "puller in ImagePullBackOff" || return 1
+	assert_contains "$(pctl get events 2>&1)" ErrImagePull "events" || return 1
+}
+
 case_drop_import() {
 	drop_archive "$FIXTURES/busybox-oci.tar"
 	wait_for '[ "$(pod_phase waiter)" = Running ]' 30 "waiter Running after the drop" || return 1
+	wait_for '[ "$(pod_phase puller)" = Running ]' 5 "puller Running after the drop" || return 1
 	local out
 	out=$(pctl images 2>&1)
 	note "$out"
@@ -97,6 +110,7 @@ case_bad_drop() {
 
 start_picolet || { not_ok "picolet starts"; done_testing; }
 run_case "absent image: ErrImageNeverPull" case_absent
+run_case "absent image, IfNotPresent, no registry: ImagePullBackOff" case_absent_pull
 run_case "archive dropped into import/: pod starts by itself" case_drop_import
 run_case "picoctl image import of a docker-save archive" case_docker_archive
 run_case "refused: path traversal (..)" case_traversal

@@ -34,13 +34,13 @@ spec:
 EOF
 	while [ "$1" != -- ]; do
 		n=${1%%$'\t'*} s=${1#*$'\t'}
-		printf '  - name: %s\n    image: busybox\n' "${n%!}"
+		printf '  - name: %s\n    image: busybox\n    imagePullPolicy: IfNotPresent\n' "${n%!}"
 		[ "${n%!}" != "$n" ] && printf '    restartPolicy: Always\n'
 		printf '    command:\n    - sh\n    - -c\n    - |\n'
 		printf '%s\n' "$s" | sed 's/^/      /'
 		shift
 	done
-	printf '  containers:\n  - name: main\n    image: busybox\n'
+	printf '  containers:\n  - name: main\n    image: busybox\n    imagePullPolicy: IfNotPresent\n'
 	printf '    command:\n    - sh\n    - -c\n    - |\n'
 	printf '%s\n' "$2" | sed 's/^/      /'
 }

@@ -30,6 +30,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c", "mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 8080 -h /www"]
     ports:
     - name: http
@@ -139,7 +140,7 @@ spec:
   - ip: "2001:db8::2"
     hostnames: [six.remote]
   containers:
-  - {name: main, image: busybox, command: [sleep, "3600"]}
+  - {name: main, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}
 ---
 apiVersion: v1
 kind: Pod
@@ -151,7 +152,7 @@ spec:
   hostAliases:
   - {ip: 10.1.2.3, hostnames: [db.example]}
   containers:
-  - {name: main, image: busybox, command: [sleep, "3600"]}
+  - {name: main, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}
 ---
 apiVersion: v1
 kind: Pod
@@ -160,7 +161,7 @@ metadata:
 spec:
   terminationGracePeriodSeconds: 1
   containers:
-  - {name: main, image: busybox, command: [sleep, "3600"]}
+  - {name: main, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}
 EOF
 	wait_for '[ "$(pod_phase al)" = Running ] && [ "$(pod_phase hn)" = Running ] &&
 	    [ "$(pod_phase "$long-x")" = Running ]' 15 "al, hn and the long one Running" || return 1
@@ -196,7 +197,7 @@ spec:
   - ip: 10.1.2
     hostnames: [x]
   containers:
-  - {name: main, image: busybox, command: [sleep, "3600"]}
+  - {name: main, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}
 EOF
 	wait_for 'pctl status 2>&1 | grep -q "bad-alias.yaml:7:"' 5 "the error in picoctl status" ||
 	    { pctl status 2>&1 | sed 's/^/#     /'; return 1; }

@@ -15,6 +15,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     resources:
       limits:
         memory: 16Mi

@@ -9,43 +9,9 @@
 # multi-arch index and one without this platform; a mirror.  Skipped (ok, with a
 # note) when docker-registry or skopeo is not installed.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/registry.sh"
 
 DRIVER=${PICOLET_PULL_DRIVER:-$PICOLET_BIN/tests/test_registry_pull}
-REG_PIDS=()
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# start_registry NAME PORT [extra yml]
-start_registry() {
-	local name=$1 port=$2 extra=${3:-}
-	mkdir -p "$T/$name"
-	cat >"$T/$name/config.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $T/$name/data
-http:
-  addr: 127.0.0.1:$port
-$extra
-EOF
-	docker-registry serve "$T/$name/config.yml" >"$T/$name/log" 2>&1 &
-	REG_PIDS+=($!)
-	BG_PIDS+=($!)
-	wait_for "curl -sk -o /dev/null https://127.0.0.1:$port/v2/ || curl -s -o /dev/null http://127.0.0.1:$port/v2/" 10 "registry $name" ||
-	    { sed 's/^/#   /' "$T/$name/log"; return 1; }
-}
-
-push() {	# DEST [skopeo args]
-	local dest=$1
-	shift
-	skopeo copy -q --dest-tls-verify=false "$@" \
-	    "oci-archive:$FIXTURES/busybox-oci.tar" "docker://$dest" >"$T/skopeo.log" 2>&1 ||
-	    fail "skopeo push to $dest: $(cat "$T/skopeo.log")"
-}
 
 # pull REF [EXPECTED-ERROR]: the driver, with PULL_* env as set by the case
 pull() {
@@ -339,7 +305,7 @@ run_case "hostile: a pull that failed mid-blob is resumed by the next" case_cut_
 run_case "hostile: endless and huge manifests refused" case_endless
 run_case "multi-arch index resolved to this platform" case_multi
 run_case "hostile: index without this platform" case_platform
-if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
+if ! have_registry; then
 	note "docker-registry or skopeo not installed: registry cases skipped"
 	done_testing
 fi

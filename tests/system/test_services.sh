@@ -133,6 +133,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c", "touch /tmp/ready; (while [ ! -x /tmp/udpd ]; do sleep 0.2; done; exec /tmp/udpd) & mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 8080 -h /www"]
     ports:
     - name: http
@@ -390,6 +391,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c", "mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 8080 -h /www"]
 EOF
 }

@@ -17,9 +17,11 @@ spec:
   containers:
   - name: server
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c", "exec sleep 3600"]
   - name: looker
     image: busybox
+    imagePullPolicy: IfNotPresent
     command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
 EOF2
 }

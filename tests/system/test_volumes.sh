@@ -401,6 +401,7 @@ spec:
   containers:
   - name: main
     image: busybox
+    imagePullPolicy: IfNotPresent
     volumeMounts:
     - {name: nosuch, mountPath: /a}
     - {name: v, mountPath: /b}

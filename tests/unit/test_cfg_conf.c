@@ -64,6 +64,9 @@ test_defaults(void **state)
 	assert_false(c.drain);
 	assert_int_equal(c.debounce_ms, 100);
 	assert_string_equal(c.log_level, "info");
+	assert_int_equal(c.gc_high, 85);
+	assert_int_equal(c.gc_low, 80);
+	assert_int_equal(c.gc_min_age, 120);
 	assert_int_equal(cfg_conf_load(&c, "/nonexistent/picolet.conf", &e),
 	    -ENOENT);
 	assert_non_null(strstr(e.msg, "/nonexistent/picolet.conf"));
@@ -108,7 +111,14 @@ test_all_keys(void **state)
 	    "debounce_ms = 50\n"
 	    "log_level = debug\n"
 	    "[volumes]\n"
-	    "reclaim = Delete\n", &c, &e), 0);
+	    "reclaim = Delete\n"
+	    "[images]\n"
+	    "gc_high = 90\n"
+	    "gc_low = 70\n"
+	    "gc_min_age = 0\n", &c, &e), 0);
+	assert_int_equal(c.gc_high, 90);
+	assert_int_equal(c.gc_low, 70);
+	assert_int_equal(c.gc_min_age, 0);
 	assert_string_equal(c.manifests, "/m");
 	assert_string_equal(c.state, "/s");
 	assert_string_equal(c.run, "/r");
@@ -178,6 +188,17 @@ test_errors(void **state)
 	    "[volumes] reclaim: expected Retain or Delete");
 	expect_err("[agent]\nlog_level = trace\n", 2,
 	    "[agent] log_level: expected debug");
+	expect_err("[images]\ngc_high = 101\n", 2, "[images] gc_high: "
+	    "expected");
+	/* the pair is checked once the file is read */
+	{
+		struct cfg_conf c;
+		struct err e;
+
+		assert_int_equal(load("[images]\ngc_high = 50\ngc_low = 60\n",
+		    &c, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "gc_low (60) is above gc_high"));
+	}
 	/* a syntax error before a bad key: the first one is reported */
 	expect_err("[paths]\nthis is not ini\nbogus = 1\n", 2,
 	    "syntax error");

@@ -1,7 +1,7 @@
 /*
  * Unit tests for store/: import of OCI layouts and docker save archives
  * built here (files written in C, packed with tar(1)), then image
- * lookups, listing and removal.  Unpacking runs as any user; the layers
+ * lookups, listing and removal, and GC of what no ref needs.  Unpacking runs as any user; the layers
  * here hold only regular files, dirs and symlinks.
  */
 #include <dirent.h>
@@ -544,6 +544,50 @@ test_stale_tmp(void **state)
 	assert_int_equal(count(f, "layers/sha256"), 0);
 }
 
+/* GC: nothing while a ref needs it; what a kept image needs stays; young
+ * files stay; the rest goes. */
+static void
+test_gc(void **state)
+{
+	struct fx *f = *state;
+	struct store_gc_stats st;
+	struct store_image *img;
+	const char *keep[2] = { NULL, NULL };
+	char md[72], id[72];
+	struct err err;
+	size_t nblobs;
+
+	make_oci(f, "a.tar", "{\"org.opencontainers.image.ref.name\":"
+	    "\"busybox:1.36\"}", f->diff2, false, md);
+	assert_int_equal(import(f, "a.tar", NULL, &err), 0);
+	nblobs = count(f, "blobs/sha256");
+	assert_int_equal(nblobs, 4);	/* manifest, config, two layers */
+	assert_int_equal(count(f, "layers/sha256"), 2);
+	assert_int_equal(store_gc(f->s, NULL, 0, &st, &err), 0);
+	assert_int_equal(st.blobs + st.layers, 0);
+
+	assert_int_equal(store_image_get(f->s, "busybox:1.36", &img, &err), 0);
+	snprintf(id, sizeof(id), "%s", img->id);
+	store_image_free(img);
+	assert_int_equal(store_image_remove(f->s, "busybox:1.36", &err), 0);
+	/* young: kept */
+	assert_int_equal(store_gc(f->s, NULL, 3600, &st, &err), 0);
+	assert_int_equal(st.blobs + st.layers, 0);
+	/* a running container's image: its config and unpacked layers */
+	keep[0] = id;
+	assert_int_equal(store_gc(f->s, keep, 0, &st, &err), 0);
+	assert_int_equal(st.blobs, 3);
+	assert_int_equal(st.layers, 0);
+	assert_true(st.bytes > 0);
+	assert_int_equal(count(f, "blobs/sha256"), 1);
+	assert_int_equal(count(f, "layers/sha256"), 2);
+	assert_int_equal(store_gc(f->s, NULL, 0, &st, &err), 0);
+	assert_int_equal(st.blobs, 1);
+	assert_int_equal(st.layers, 2);
+	assert_int_equal(count(f, "blobs/sha256"), 0);
+	assert_int_equal(count(f, "layers/sha256"), 0);
+}
+
 int
 main(void)
 {
@@ -556,6 +600,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stale_tmp, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
