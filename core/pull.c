@@ -19,6 +19,9 @@
 #include "core/core.h"
 #include "core/log.h"
 #include "core/pull.h"
+#include "lib/buf.h"
+#include "lib/json.h"
+#include "lib/jsonw.h"
 #include "lib/util.h"
 #include "store/store.h"
 
@@ -41,11 +44,91 @@ struct core_pull {
 	size_t nw;
 };
 
+/* Credentials are zeroed before their memory goes back. */
+static void
+secret_free(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/* A member's string fields ("auth", "username", ...), as written. */
+static void
+auth_entry(struct jsonw *w, const struct json *e)
+{
+	const struct json *f;
+
+	jw_obj(w);
+	for (f = e->child; f != NULL; f = f->next)
+		if (f->type == JSON_STR)
+			jw_kstr(w, f->key, f->s);
+	jw_obj_end(w);
+}
+
+static bool
+seen_host(char **hosts, const char *h)
+{
+	for (; hosts != NULL && *hosts != NULL; hosts++)
+		if (strcmp(*hosts, h) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The pod's imagePullSecrets (kubernetes.io/dockerconfigjson Secrets of
+ * its namespace) merged into one config.json, in the order listed: the
+ * first secret to name a registry wins it, as kubelet's keyring.  Secrets
+ * that are missing, of another type or unreadable are skipped, as kubelet
+ * does (the pull then goes on with the node's credentials).
+ */
 char *
 pull_secret_for(const struct pod *p)
 {
-	(void)p;	/* issue 5: the pod's imagePullSecrets, merged */
-	return NULL;
+	const struct cfg_config *sec;
+	const struct cfg_blob *b;
+	const struct json *auths, *e;
+	struct json *j;
+	struct jsonw w;
+	struct buf out;
+	char **hosts = NULL, *r = NULL, *const *name;
+	int n = 0;
+
+	if (p->spec == NULL || p->spec->image_pull_secrets == NULL)
+		return NULL;
+	buf_init(&out, 4 * CFG_CONFIG_MAX);
+	jw_init(&w, &out);
+	jw_obj(&w);
+	jw_key(&w, "auths");
+	jw_obj(&w);
+	for (name = p->spec->image_pull_secrets; *name != NULL; name++) {
+		sec = config_find(p->a, p->ns, *name, true);
+		if (sec == NULL || sec->type == NULL ||
+		    strcmp(sec->type, "kubernetes.io/dockerconfigjson") != 0 ||
+		    (b = cfg_config_get(sec, ".dockerconfigjson")) == NULL ||
+		    json_parse((const char *)b->data, b->len, &j, NULL) < 0)
+			continue;
+		auths = json_get(j, "auths");
+		for (e = auths != NULL ? auths->child : NULL; e != NULL;
+		    e = e->next) {
+			if (e->type != JSON_OBJ || seen_host(hosts, e->key))
+				continue;
+			strv_push(&hosts, e->key);
+			jw_key(&w, e->key);
+			auth_entry(&w, e);
+			n++;
+		}
+		json_free(j);
+	}
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	if (n > 0 && out.p != NULL)
+		r = xstrdup(out.p);
+	if (out.p != NULL)
+		explicit_bzero(out.p, out.len);
+	buf_free(&out);
+	strv_free(hosts);
+	return r;
 }
 
 static bool
@@ -146,7 +229,7 @@ pull_done(struct store_pull *h, int error, const char *msg, void *arg)
 	for (i = 0; i < cp->nw; i++)
 		cp->w[i].done(cp->w[i].arg, error, msg);
 	free(cp->w);
-	free(cp->secret);
+	secret_free(cp->secret);
 	free(cp);
 	if (error == 0)
 		image_gc_check(a);	/* the store grew */
@@ -188,7 +271,7 @@ pull_get(struct agent *a, const char *ref, const char *secret,
 	cp->start_ns = time_now_ns();
 	if (store_pull_start(a->loop, a->store, &o, pull_done, cp, &cp->h,
 	    err) < 0) {
-		free(cp->secret);
+		secret_free(cp->secret);
 		free(cp);
 		return NULL;
 	}
@@ -302,7 +385,7 @@ pull_image_for(struct ctr *c, struct store_image **img)
 	}
 	secret = pull_secret_for(p);
 	c->pull = pull_get(a, ref, secret, &err);
-	free(secret);
+	secret_free(secret);
 	if (c->pull == NULL) {
 		ctr_set_waiting(c, "InvalidImageName", err.msg);
 		return -EINVAL;
@@ -370,7 +453,7 @@ pulls_stop(struct agent *a)
 			cp->w[i].done(cp->w[i].arg, -ECANCELED,
 			    "picolet is stopping");
 		free(cp->w);
-		free(cp->secret);
+		secret_free(cp->secret);
 		free(cp);
 	}
 }

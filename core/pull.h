@@ -39,10 +39,9 @@ int pull_request(struct agent *a, const char *ref,
 	struct err *err);
 
 /*
- * imagePullSecrets: Secret objects come with issue 5.  This hook returns
- * the kubernetes.io/dockerconfigjson blob to use for pod p's pulls (the
- * pod's secrets merged, or NULL when it has none); the caller frees it.
- * Until Secrets exist it returns NULL.
+ * imagePullSecrets: the kubernetes.io/dockerconfigjson blob to use for pod
+ * p's pulls (the pod's secrets merged, or NULL when it has none usable);
+ * the caller frees it.
  */
 char *pull_secret_for(const struct pod *p);
 

@@ -226,6 +226,53 @@ case_auth() {
 	wait_for '[ "$(pod_phase locked)" = Running ]' 30 "locked Running with the credentials" || return 1
 }
 
+# imagePullSecrets: a kubernetes.io/dockerconfigjson Secret of the pod's
+# namespace gives the credentials; a pod naming a Secret that is not there
+# (or not of that type) pulls without them and is refused.  The password
+# shows up in neither picolet's log nor its events.
+case_pull_secret() {
+	local port
+	port=$(free_port)
+	htpasswd -Bbn robot S3cretPw9 >"$T/htpasswd2" 2>/dev/null || fail "htpasswd" || return 1
+	start_registry locked2 "$port" "auth:
+  htpasswd:
+    realm: picolet
+    path: $T/htpasswd2" || return 1
+	push "127.0.0.1:$port/busybox:1" --dest-creds robot:S3cretPw9 || return 1
+	cat <<EOF | put_manifest regcred.yaml
+apiVersion: v1
+kind: Secret
+metadata: {name: regcred}
+type: kubernetes.io/dockerconfigjson
+stringData:
+  .dockerconfigjson: '{"auths":{"127.0.0.1:$port":{"username":"robot","password":"S3cretPw9"}}}'
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: opaque}
+stringData: {.dockerconfigjson: '{"auths":{"127.0.0.1:$port":{"username":"robot","password":"S3cretPw9"}}}'}
+EOF
+	pull_pod withsecret "127.0.0.1:$port/busybox:1" |
+	    sed 's/^spec:$/spec:\n  imagePullSecrets: [{name: nosuch}, {name: regcred}]/' |
+	    put_manifest withsecret.yaml
+	pull_pod nosecret "127.0.0.1:$port/busybox:1" |
+	    sed 's/^spec:$/spec:\n  imagePullSecrets: [{name: nosuch}, {name: opaque}]/' |
+	    put_manifest nosecret.yaml
+	wait_for '[ "$(pod_phase withsecret)" = Running ]' 30 \
+	    "withsecret Running with the Secret's credentials" || return 1
+	wait_for '[[ "$(pod_status_col nosecret)" =~ ^(ErrImagePull|ImagePullBackOff)$ ]]' 15 \
+	    "nosecret: a missing and an Opaque Secret give no credentials" || return 1
+	assert_match "$(pctl describe pod nosecret 2>&1)" 'unauthorized' "refused as unauthorized" || return 1
+	if grep -q S3cretPw9 "$T/picolet.log" || pctl get events 2>&1 | grep -q S3cretPw9; then
+		fail "the password is in picolet's log or events"
+		return 1
+	fi
+	rm_manifest withsecret.yaml
+	rm_manifest nosecret.yaml
+	rm_manifest regcred.yaml
+	wait_for 'pod_gone withsecret && pod_gone nosecret' 10 "pods gone" || return 1
+}
+
 # GC with thresholds any disk passes: unused images go, used ones stay.
 case_gc() {
 	local out id blob
@@ -274,6 +321,7 @@ run_case "Never: ErrImageNeverPull, no pull; present image runs" case_never
 run_case "picoctl image pull, images (last used), image rm (not one in use)" case_cli
 if command -v htpasswd >/dev/null; then
 	run_case "registry credentials from picolet.conf ([registry.HOST] auth)" case_auth
+	run_case "imagePullSecrets: a dockerconfigjson Secret's credentials" case_pull_secret
 fi
 run_case "image GC: above the high threshold, unused images go, used ones stay" case_gc
 done_testing
