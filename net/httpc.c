@@ -25,16 +25,16 @@
  *
  * Callbacks may cancel any request, their own included: a request on
  * the stack (busy) is only marked and freed when control comes back.
+ *
+ * This file is the request's life and its socket; the request is checked
+ * and written by httpc_req.c, the response read by httpc_resp.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,46 +42,14 @@
 
 #include "lib/buf.h"
 #include "lib/util.h"
-#include "net/net.h"
+#include "net/httpc_int.h"
 
 #define READSZ		16384
 #define READS_PER_CB	16
-#define REQMAX		(64 * 1024)	/* request head */
 
-/* S_FAILED: connect() failed at once; the timer reports it */
-enum state { S_FAILED, S_CONNECT, S_HANDSHAKE, S_SEND, S_HEAD, S_BODY };
-enum framing { F_LENGTH, F_CHUNKED, F_EOF };
-
-/* Owned by the caller's handle until done returns or cancel. */
-struct net_httpc {
-	struct ev_loop *loop;
-	net_httpc_done done;
-	net_httpc_data on_data;
-	void *arg;
-	enum state state;
-	int fd;
-	ev_io io;
-	ev_timer timer;
-	ev_tstamp deadline, idle, last;
-	struct net_tls *tls;
-	char peer[64];		/* "addr:port" for messages */
-	bool head_only, stream, cancelled, rst_close;
-	int busy;
-	size_t max_body;
-	enum net_httpc_overflow overflow;
-	struct buf out;		/* the request */
-	size_t off;		/* of it sent */
-	struct buf in;		/* the response head(s) */
-	size_t hstart;		/* where the final head starts in `in` */
-	enum framing framing;
-	unsigned long long left;
-	struct net_httpc_chunked ch;
-	struct buf body;
-	struct net_httpc_res res;
-};
-
-static void
-free_req(struct net_httpc *c)
+/* Free c, no callback: a cancelled request, or after done. */
+void
+httpc_free(struct net_httpc *c)
 {
 	ev_io_stop(c->loop, &c->io);
 	ev_timer_stop(c->loop, &c->timer);
@@ -95,8 +63,8 @@ free_req(struct net_httpc *c)
 }
 
 /* Call done with error (0 or -errno, message in c->res.err) and free. */
-static int
-finish(struct net_httpc *c, int error)
+int
+httpc_finish(struct net_httpc *c, int error)
 {
 	static const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
 
@@ -116,17 +84,9 @@ finish(struct net_httpc *c, int error)
 	c->res.body_len = c->body.len;
 	c->busy++;
 	c->done(&c->res, c->arg);
-	free_req(c);
+	httpc_free(c);
 	return 1;
 }
-
-static int
-malformed(struct net_httpc *c, const char *why)
-{
-	err_setx(&c->res.err, EPROTO, "malformed response: %s", why);
-	return finish(c, -EPROTO);
-}
-
 static void
 watch(struct net_httpc *c, int events)
 {
@@ -136,258 +96,6 @@ watch(struct net_httpc *c, int events)
 	ev_io_set(&c->io, c->fd, events);
 	ev_io_start(c->loop, &c->io);
 }
-
-/* ---- body ---- */
-
-/* Like buf_append, but growing to max_body + 1 at most, not to the next
- * power of two past it. */
-static void
-keep(struct net_httpc *c, const char *p, size_t n)
-{
-	struct buf *b = &c->body;
-	size_t cap;
-
-	if (b->len + n + 1 > b->cap) {
-		cap = MAX(MAX(b->cap * 2, b->len + n + 1), 256);
-		b->cap = MIN(cap, c->max_body + 1);
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-/* Body bytes: to on_data, or kept; 1 when c is gone. */
-static int
-deliver(struct net_httpc *c, const char *p, size_t n)
-{
-	size_t room;
-	int r;
-
-	if (n == 0)
-		return 0;
-	if (c->stream) {
-		c->busy++;
-		r = c->on_data(&c->res, p, n, c->arg);
-		c->busy--;
-		if (c->cancelled) {
-			free_req(c);
-			return 1;
-		}
-		if (r < 0) {
-			err_set(&c->res.err, -r, "body consumer");
-			return finish(c, r);
-		}
-		return 0;
-	}
-	room = c->max_body - c->body.len;
-	if (n <= room) {
-		keep(c, p, n);
-		return 0;
-	}
-	if (c->overflow == NET_HTTPC_BODY_FAIL && c->on_data == NULL) {
-		err_setx(&c->res.err, EMSGSIZE, "body larger than %zu bytes",
-		    c->max_body);
-		return finish(c, -EMSGSIZE);
-	}
-	keep(c, p, room);
-	c->res.truncated = true;
-	return finish(c, 0);
-}
-
-static int
-body_feed(struct net_httpc *c, const char *p, size_t n)
-{
-	size_t take;
-	long r;
-
-	while (n > 0) {
-		switch (c->framing) {
-		case F_LENGTH:
-			take = c->left < n ? (size_t)c->left : n;
-			c->left -= take;
-			if (deliver(c, p, take))
-				return 1;
-			return c->left == 0 ? finish(c, 0) : 0;
-		case F_EOF:
-			return deliver(c, p, n);
-		case F_CHUNKED:
-			if ((r = net_httpc_chunked_step(&c->ch, p, n,
-			    &take)) < 0)
-				return malformed(c, "bad chunked encoding");
-			if (deliver(c, p, take))
-				return 1;
-			if (net_httpc_chunked_done(&c->ch))
-				return finish(c, 0);
-			p += r;
-			n -= (size_t)r;
-			break;
-		}
-	}
-	return 0;
-}
-
-/* Content-Length: digits, or a list of the same value; -1 if bad. */
-static long long
-parse_length(const char *v)
-{
-	long long n = -1, m;
-	const char *p = v;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p < '0' || *p > '9')
-			return -1;
-		for (m = 0; *p >= '0' && *p <= '9'; p++) {
-			if (m > (1LL << 53))
-				return -1;
-			m = m * 10 + (*p - '0');
-		}
-		if (n >= 0 && m != n)
-			return -1;
-		n = m;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			return n;
-		if (*p++ != ',')
-			return -1;
-	}
-}
-
-/* A body is chunked only if chunked is the last coding; else it ends at
- * EOF (RFC 9112 6.3). */
-static bool
-chunked_last(const struct net_http_header *f)
-{
-	const char *s = f->value, *e = s + f->vlen, *t;
-
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == ','))
-		e--;
-	for (t = e; t > s && t[-1] != ',' && t[-1] != ' ' && t[-1] != '\t';
-	    t--)
-		;
-	return e - t == 7 && strncasecmp(t, "chunked", 7) == 0;
-}
-
-/* RFC 9112 6.3: how the body ends.  1 when c is gone. */
-static int
-body_start(struct net_httpc *c)
-{
-	const struct net_httpc_head *h = &c->res.head;
-	const struct net_http_header *te = NULL;
-	char val[64];
-	size_t i;
-
-	c->res.content_length = -1;
-	c->state = S_BODY;
-	if (c->head_only || h->status == 204 || h->status == 304)
-		return finish(c, 0);
-	c->stream = c->on_data != NULL && h->status / 100 == 2;
-	for (i = 0; i < h->nh; i++) {
-		if (h->h[i].nlen == 17 && strncasecmp(h->h[i].name,
-		    "transfer-encoding", 17) == 0)
-			te = &h->h[i];
-	}
-	if (te != NULL) {
-		c->framing = chunked_last(te) ? F_CHUNKED : F_EOF;
-		return 0;
-	}
-	switch (net_httpc_header(h, "Content-Length", val, sizeof(val))) {
-	case -ENOENT:
-		c->framing = F_EOF;
-		return 0;
-	case 0:
-		if ((c->res.content_length = parse_length(val)) >= 0)
-			break;
-		/* FALLTHROUGH */
-	default:
-		return malformed(c, "bad Content-Length");
-	}
-	c->framing = F_LENGTH;
-	c->left = (unsigned long long)c->res.content_length;
-	if (c->on_data == NULL && c->overflow == NET_HTTPC_BODY_FAIL &&
-	    c->left > c->max_body) {
-		err_setx(&c->res.err, EMSGSIZE, "body of %lld bytes is larger "
-		    "than %zu", c->res.content_length, c->max_body);
-		return finish(c, -EMSGSIZE);
-	}
-	return c->left == 0 ? finish(c, 0) : 0;
-}
-
-/* ---- head ---- */
-
-/* The final head was parsed at in[hstart..hstart + r). */
-static int
-head_done(struct net_httpc *c, int r)
-{
-	if (c->res.head.status == 101)
-		return malformed(c, "unexpected 101 Switching Protocols");
-	if (c->res.head.status >= 200)
-		return body_start(c);
-	c->hstart += (size_t)r;	/* 100 Continue, 103 Early Hints */
-	return 0;
-}
-
-/*
- * Bytes while a head is expected.  A head that arrives whole is copied
- * alone (the first read is often head and body together, and only the
- * head is kept); a partial one is gathered in `in`, and the bytes past
- * its end given back to p.
- */
-static int
-head_feed(struct net_httpc *c, const char *p, size_t n)
-{
-	size_t fit, used, old;
-	int r;
-
-	while (c->state == S_HEAD && n > 0) {
-		old = c->in.len;
-		fit = MIN(n, NET_HTTPC_MAXHEAD - 1 - old);
-		if (old == c->hstart) {
-			r = net_httpc_parse(p, fit, &c->res.head);
-			(void)buf_append(&c->in, p, r > 0 ? (size_t)r : fit);
-		} else
-			(void)buf_append(&c->in, p, fit);
-		r = net_httpc_parse(c->in.p + c->hstart, c->in.len - c->hstart,
-		    &c->res.head);
-		if (r == -1)
-			return malformed(c, c->res.head.bad);
-		if (r == -2) {
-			if (c->in.len < NET_HTTPC_MAXHEAD - 1)
-				return 0;
-			err_setx(&c->res.err, EMSGSIZE, "response header too "
-			    "large (limit %d bytes)", NET_HTTPC_MAXHEAD);
-			return finish(c, -EMSGSIZE);
-		}
-		used = c->hstart + (size_t)r - old;
-		c->in.len = c->hstart + (size_t)r;
-		p += used;
-		n -= used;
-		if (head_done(c, r))
-			return 1;
-	}
-	return n > 0 ? body_feed(c, p, n) : 0;
-}
-
-static int
-on_eof(struct net_httpc *c)
-{
-	if (c->state == S_HEAD)
-		return malformed(c, c->in.len == 0 ?
-		    "connection closed without a response" :
-		    "connection closed inside the head");
-	if (c->framing == F_EOF)
-		return finish(c, 0);
-	if (c->framing == F_CHUNKED)
-		return malformed(c, "truncated chunked body");
-	err_setx(&c->res.err, EPROTO, "malformed response: truncated body "
-	    "(%llu of %lld bytes missing)", c->left, c->res.content_length);
-	return finish(c, -EPROTO);
-}
-
-/* ---- io ---- */
 
 static int
 do_read(struct net_httpc *c)
@@ -416,12 +124,12 @@ do_read(struct net_httpc *c)
 			    c->peer);
 		}
 		if (n < 0)
-			return finish(c, (int)n);
+			return httpc_finish(c, (int)n);
 		if (n == 0)
-			return on_eof(c);
+			return httpc_on_eof(c);
 		c->last = ev_now(c->loop);
-		if ((c->state == S_HEAD ? head_feed(c, buf, (size_t)n) :
-		    body_feed(c, buf, (size_t)n)))
+		if ((c->state == S_HEAD ? httpc_head_feed(c, buf, (size_t)n) :
+		    httpc_body_feed(c, buf, (size_t)n)))
 			return 1;
 	}
 }
@@ -450,7 +158,7 @@ do_send(struct net_httpc *c)
 			n = err_set(&c->res.err, errno, "send to %s", c->peer);
 		}
 		if (n < 0)
-			return finish(c, (int)n);
+			return httpc_finish(c, (int)n);
 		c->off += (size_t)n;
 	}
 	buf_free(&c->out);
@@ -471,7 +179,7 @@ step(struct net_httpc *c)
 			e = errno;
 		if (e != 0) {
 			err_set(&c->res.err, e, "connect %s", c->peer);
-			return finish(c, -e);
+			return httpc_finish(c, -e);
 		}
 		c->state = c->tls != NULL ? S_HANDSHAKE : S_SEND;
 		return step(c);
@@ -483,7 +191,7 @@ step(struct net_httpc *c)
 		}
 		if (r < 0) {
 			err_prefix(&c->res.err, "%s", c->peer);
-			return finish(c, r);
+			return httpc_finish(c, r);
 		}
 		c->state = S_SEND;
 		return step(c);
@@ -501,7 +209,7 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 static const char *
-doing(enum state s)
+doing(enum httpc_state s)
 {
 	switch (s) {
 	case S_CONNECT: return "connecting";
@@ -519,19 +227,19 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_tstamp now = ev_now(loop), at = c->deadline;
 
 	if (c->state == S_FAILED) {
-		(void)finish(c, c->res.error);
+		(void)httpc_finish(c, c->res.error);
 		return;
 	}
 	if (now >= c->deadline) {
 		err_setx(&c->res.err, ETIMEDOUT, "%s: timed out %s",
 		    c->peer, doing(c->state));
-		(void)finish(c, -ETIMEDOUT);
+		(void)httpc_finish(c, -ETIMEDOUT);
 		return;
 	}
 	if (c->idle > 0 && now >= c->last + c->idle) {
 		err_setx(&c->res.err, ETIMEDOUT, "%s: nothing received for "
 		    "%.0f ms %s", c->peer, c->idle * 1e3, doing(c->state));
-		(void)finish(c, -ETIMEDOUT);
+		(void)httpc_finish(c, -ETIMEDOUT);
 		return;
 	}
 	if (c->idle > 0 && c->last + c->idle < at)
@@ -549,90 +257,8 @@ net_httpc_cancel(struct net_httpc *c)
 		c->cancelled = true;
 		return;
 	}
-	free_req(c);
+	httpc_free(c);
 }
-
-/* ---- start ---- */
-
-static bool
-token(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') ||
-		    strchr("!#$%&'*+-.^_`|~", *s) != NULL))
-			return false;
-	}
-	return true;
-}
-
-/* No control characters (CR, LF: header injection); SP and HTAB only
- * inside header values (sp). */
-static bool
-printable(const char *s, bool sp)
-{
-	for (; *s != '\0'; s++) {
-		if (sp && (*s == ' ' || *s == '\t'))
-			continue;
-		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
-			return false;
-	}
-	return true;
-}
-
-static int
-check_req(const struct net_httpc_req *q, const char *method, const char *path,
-    struct err *err)
-{
-	size_t i;
-
-	if (q->addr == NULL || q->port == 0)
-		return err_setx(err, EINVAL, "http request: no address or "
-		    "port");
-	if (!token(method) || path[0] != '/' || !printable(path, false) ||
-	    q->host[0] == '\0' || !printable(q->host, false))
-		return err_setx(err, EINVAL, "http request: bad method, path "
-		    "or host");
-	for (i = 0; i < q->nheaders; i++) {
-		if (!token(q->headers[i].name) ||
-		    !printable(q->headers[i].value, true))
-			return err_setx(err, EINVAL, "http request: bad header "
-			    "%s", token(q->headers[i].name) ?
-			    q->headers[i].name : "name");
-	}
-	return 0;
-}
-
-static void
-build(struct net_httpc *c, const struct net_httpc_req *q, const char *method,
-    const char *path)
-{
-	bool host = false, v6 = strchr(q->host, ':') != NULL;
-	struct buf *b = &c->out;
-	size_t i;
-
-	buf_init(b, REQMAX + q->body_len);
-	(void)buf_printf(b, "%s %s HTTP/1.1\r\n", method, path);
-	for (i = 0; i < q->nheaders; i++) {
-		host |= strcasecmp(q->headers[i].name, "Host") == 0;
-		(void)buf_printf(b, "%s: %s\r\n", q->headers[i].name,
-		    q->headers[i].value);
-	}
-	if (!host && q->port == (q->tls ? 443 : 80))
-		(void)buf_printf(b, "Host: %s%s%s\r\n", v6 ? "[" : "", q->host,
-		    v6 ? "]" : "");
-	else if (!host)
-		(void)buf_printf(b, "Host: %s%s%s:%u\r\n", v6 ? "[" : "",
-		    q->host, v6 ? "]" : "", q->port);
-	if (q->body != NULL)
-		(void)buf_printf(b, "Content-Length: %zu\r\n", q->body_len);
-	(void)buf_puts(b, "Connection: close\r\n\r\n");
-	if (q->body != NULL)
-		(void)buf_append(b, q->body, q->body_len);
-}
-
 static int
 connect_to(struct net_httpc *c, const struct net_httpc_req *q,
     struct err *err)
@@ -712,7 +338,7 @@ net_httpc_start(struct ev_loop *loop, const struct net_httpc_req *req,
 
 	if (q->host == NULL)
 		q->host = q->addr;
-	if ((r = check_req(q, method, path, err)) < 0)
+	if ((r = httpc_check_req(q, method, path, err)) < 0)
 		return r;
 	c = xcalloc(1, sizeof(*c));
 	c->loop = loop;
@@ -729,7 +355,7 @@ net_httpc_start(struct ev_loop *loop, const struct net_httpc_req *req,
 	buf_init(&c->body, q->max_body);
 	ev_io_init(&c->io, io_cb, -1, EV_WRITE);
 	ev_timer_init(&c->timer, timer_cb, 0., 0.);
-	build(c, q, method, path);
+	httpc_build(&c->out, q, method, path);
 	if ((r = connect_to(c, q, err)) < 0)
 		goto fail;
 	if (q->tls && (r = net_tls_new(&c->tls, c->fd, q->host, q->tls_verify,
@@ -754,6 +380,6 @@ net_httpc_start(struct ev_loop *loop, const struct net_httpc_req *req,
 	*out = c;
 	return 0;
 fail:
-	free_req(c);
+	httpc_free(c);
 	return r;
 }
