@@ -59,6 +59,9 @@ httpc_free(struct net_httpc *c)
 	buf_free(&c->out);
 	buf_free(&c->in);
 	buf_free(&c->body);
+	buf_free(&c->after);
+	free(c->t_host);
+	free(c->t_ca);
 	free(c);
 }
 
@@ -105,6 +108,8 @@ do_read(struct net_httpc *c)
 	int i;
 
 	for (i = 0; ; i++) {
+		if (c->state != S_HEAD && c->state != S_BODY)
+			return 0;	/* a tunnel is up: TLS next */
 		if (i >= READS_PER_CB && (c->tls == NULL ||
 		    !net_tls_pending(c->tls)))
 			return 0;
@@ -202,6 +207,34 @@ step(struct net_httpc *c)
 	}
 }
 
+int
+httpc_tunnel_up(struct net_httpc *c)
+{
+	int status = c->res.head.status, r;
+
+	if (status / 100 != 2) {
+		err_setx(&c->res.err, ECONNREFUSED, "proxy %s refused "
+		    "CONNECT %s: HTTP %d %.*s", c->peer, c->t_host, status,
+		    (int)c->res.head.rlen, c->res.head.reason ? c->res.head.reason : "");
+		return httpc_finish(c, -ECONNREFUSED);
+	}
+	c->tunnel = false;
+	buf_free(&c->out);
+	c->out = c->after;
+	memset(&c->after, 0, sizeof(c->after));
+	c->off = 0;
+	buf_reset(&c->in);
+	c->hstart = 0;
+	memset(&c->res.head, 0, sizeof(c->res.head));
+	r = net_tls_new(&c->tls, c->fd, c->t_host, c->t_verify, c->t_ca,
+	    &c->res.err);
+	if (r < 0)
+		return httpc_finish(c, r);
+	c->state = S_HANDSHAKE;
+	watch(c, EV_WRITE);
+	return 0;
+}
+
 static void
 io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -268,21 +301,23 @@ connect_to(struct net_httpc *c, const struct net_httpc_req *q,
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	socklen_t len;
 
+	const char *addr = q->proxy_addr != NULL ? q->proxy_addr : q->addr;
+	unsigned short port = q->proxy_addr != NULL ? q->proxy_port : q->port;
+
 	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, q->addr, &in4->sin_addr) == 1) {
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
-		in4->sin_port = htons(q->port);
+		in4->sin_port = htons(port);
 		len = sizeof(*in4);
-		snprintf(c->peer, sizeof(c->peer), "%s:%u", q->addr, q->port);
-	} else if (inet_pton(AF_INET6, q->addr, &in6->sin6_addr) == 1) {
+		snprintf(c->peer, sizeof(c->peer), "%s:%u", addr, port);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(q->port);
+		in6->sin6_port = htons(port);
 		len = sizeof(*in6);
-		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", q->addr,
-		    q->port);
+		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", addr, port);
 	} else
 		return err_setx(err, EINVAL, "http request: %s is not a "
-		    "numeric address", q->addr);
+		    "numeric address", addr);
 	c->fd = net_socket_netns(q->netns, ss.ss_family, SOCK_STREAM |
 	    SOCK_NONBLOCK, err);
 	if (c->fd < 0)
@@ -355,11 +390,19 @@ net_httpc_start(struct ev_loop *loop, const struct net_httpc_req *req,
 	buf_init(&c->body, q->max_body);
 	ev_io_init(&c->io, io_cb, -1, EV_WRITE);
 	ev_timer_init(&c->timer, timer_cb, 0., 0.);
-	httpc_build(&c->out, q, method, path);
+	c->tunnel = q->proxy_addr != NULL && q->tls;
+	if (c->tunnel) {
+		httpc_build_connect(&c->out, q);
+		httpc_build(&c->after, q, method, path);
+		c->t_host = xstrdup(q->host);
+		c->t_ca = xstrdup(q->ca_file);
+		c->t_verify = q->tls_verify;
+	} else
+		httpc_build(&c->out, q, method, path);
 	if ((r = connect_to(c, q, err)) < 0)
 		goto fail;
-	if (q->tls && (r = net_tls_new(&c->tls, c->fd, q->host, q->tls_verify,
-	    q->ca_file, err)) < 0)
+	if (q->tls && !c->tunnel && (r = net_tls_new(&c->tls, c->fd, q->host,
+	    q->tls_verify, q->ca_file, err)) < 0)
 		goto fail;
 	if (c->state == S_SEND && c->tls != NULL)
 		c->state = S_HANDSHAKE;

@@ -49,6 +49,12 @@ struct net_httpc {
 	struct net_httpc_chunked ch;
 	struct buf body;
 	struct net_httpc_res res;
+	/* CONNECT through a proxy: out is the CONNECT request, and the real
+	 * request and the TLS set-up wait here for the proxy's 200. */
+	bool tunnel;
+	struct buf after;
+	char *t_host, *t_ca;
+	bool t_verify;
 };
 
 /* httpc.c: call done with error (0 or -errno, message in c->res.err) and
@@ -56,6 +62,9 @@ struct net_httpc {
  * (cancelled). */
 int httpc_finish(struct net_httpc *c, int error);
 void httpc_free(struct net_httpc *c);
+/* The proxy answered CONNECT (head in c->res.head): on to TLS through
+ * the tunnel, or fail.  1 when c is gone. */
+int httpc_tunnel_up(struct net_httpc *c);
 
 /* httpc_req.c: -EINVAL for a request that cannot be sent as asked (header
  * injection, no address); the request head and body into b. */
@@ -63,6 +72,7 @@ int httpc_check_req(const struct net_httpc_req *q, const char *method,
 	const char *path, struct err *err);
 void httpc_build(struct buf *b, const struct net_httpc_req *q,
 	const char *method, const char *path);
+void httpc_build_connect(struct buf *b, const struct net_httpc_req *q);
 
 /* httpc_resp.c: bytes read while a head is expected, bytes of the body,
  * the peer's EOF; each returns 1 when c is gone (finished), else 0. */

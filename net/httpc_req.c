@@ -47,9 +47,13 @@ httpc_check_req(const struct net_httpc_req *q, const char *method,
 {
 	size_t i;
 
-	if (q->addr == NULL || q->port == 0)
+	if ((q->addr == NULL && q->proxy_addr == NULL) || q->port == 0 ||
+	    (q->proxy_addr != NULL && q->proxy_port == 0))
 		return err_setx(err, EINVAL, "http request: no address or "
 		    "port");
+	if (q->proxy_auth != NULL && !printable(q->proxy_auth, true))
+		return err_setx(err, EINVAL, "http request: bad proxy "
+		    "credentials");
 	if (!token(method) || path[0] != '/' || !printable(path, false) ||
 	    q->host[0] == '\0' || !printable(q->host, false))
 		return err_setx(err, EINVAL, "http request: bad method, path "
@@ -64,6 +68,22 @@ httpc_check_req(const struct net_httpc_req *q, const char *method,
 	return 0;
 }
 
+/* CONNECT host:port, for a tunnel through the proxy (RFC 9110 9.3.6). */
+void
+httpc_build_connect(struct buf *b, const struct net_httpc_req *q)
+{
+	bool v6 = strchr(q->host, ':') != NULL;
+
+	buf_init(b, REQMAX);
+	(void)buf_printf(b, "CONNECT %s%s%s:%u HTTP/1.1\r\nHost: %s%s%s:%u\r\n",
+	    v6 ? "[" : "", q->host, v6 ? "]" : "", q->port, v6 ? "[" : "",
+	    q->host, v6 ? "]" : "", q->port);
+	if (q->proxy_auth != NULL)
+		(void)buf_printf(b, "Proxy-Authorization: %s\r\n",
+		    q->proxy_auth);
+	(void)buf_puts(b, "\r\n");
+}
+
 void
 httpc_build(struct buf *b, const struct net_httpc_req *q, const char *method,
     const char *path)
@@ -72,7 +92,15 @@ httpc_build(struct buf *b, const struct net_httpc_req *q, const char *method,
 	size_t i;
 
 	buf_init(b, REQMAX + q->body_len);
-	(void)buf_printf(b, "%s %s HTTP/1.1\r\n", method, path);
+	if (q->proxy_addr != NULL && !q->tls) {	/* absolute-form */
+		(void)buf_printf(b, "%s http://%s%s%s:%u%s HTTP/1.1\r\n",
+		    method, v6 ? "[" : "", q->host, v6 ? "]" : "", q->port,
+		    path);
+		if (q->proxy_auth != NULL)
+			(void)buf_printf(b, "Proxy-Authorization: %s\r\n",
+			    q->proxy_auth);
+	} else
+		(void)buf_printf(b, "%s %s HTTP/1.1\r\n", method, path);
 	for (i = 0; i < q->nheaders; i++) {
 		host |= strcasecmp(q->headers[i].name, "Host") == 0;
 		(void)buf_printf(b, "%s: %s\r\n", q->headers[i].name,

@@ -201,6 +201,8 @@ body_start(struct net_httpc *c)
 static int
 head_done(struct net_httpc *c, int r)
 {
+	if (c->tunnel && c->res.head.status >= 200)
+		return httpc_tunnel_up(c);
 	if (c->res.head.status == 101)
 		return malformed(c, "unexpected 101 Switching Protocols");
 	if (c->res.head.status >= 200)
@@ -247,6 +249,9 @@ httpc_head_feed(struct net_httpc *c, const char *p, size_t n)
 		if (head_done(c, r))
 			return 1;
 	}
+	if (c->state != S_BODY)		/* through a tunnel, now TLS */
+		return n > 0 ? malformed(c, "bytes after the proxy's answer "
+		    "to CONNECT") : 0;
 	return n > 0 ? httpc_body_feed(c, p, n) : 0;
 }
 

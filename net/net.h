@@ -184,6 +184,13 @@ struct net_httpc_req {
 				 * truncated at max_body, for messages) */
 	bool rst_close;		/* end with an RST (SO_LINGER 0): one packet,
 				 * no TIME_WAIT left in the peer (probes) */
+	/* Through an HTTP proxy (numeric address): host:port is then asked
+	 * of the proxy, by CONNECT for TLS (the tunnel carries the
+	 * handshake, so the certificate is still host's) or as an
+	 * absolute-form request for plain HTTP; addr is not used. */
+	const char *proxy_addr;
+	unsigned short proxy_port;
+	const char *proxy_auth;	/* Proxy-Authorization value, or NULL */
 };
 
 struct net_httpc;

@@ -14,7 +14,9 @@
  * insecure by default, as in Docker, unless a CA is configured for them; an insecure registry is tried with
  * TLS unverified first, then plain HTTP when TLS fails.  A mirror, when
  * configured, is asked first and dropped on any failure.
- * HTTPS_PROXY/NO_PROXY are not supported yet.
+ * HTTPS_PROXY/HTTP_PROXY/NO_PROXY choose a proxy per request (a redirect
+ * to blob storage may go another way than the registry): the proxy's
+ * name is looked up instead, and the request tunnels through it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -79,7 +81,7 @@ send_now(struct store_pull *p)
 {
 	struct net_httpc_req q;
 	struct net_httpc_hdr h[4];
-	char *auth = NULL, b64[1400];
+	char *auth = NULL, *pauth = NULL, b64[1400];
 	bool same = strcmp(p->cur.host, p->base.host) == 0;
 	struct err err;
 	size_t nh = 0;
@@ -112,12 +114,22 @@ send_now(struct store_pull *p)
 	q.max_body = p->phase == PH_MANIFEST ? STORE_JSON_MAX : 65536;
 	q.overflow = NET_HTTPC_BODY_FAIL;
 	q.on_data = p->on_data;
+	if (p->proxied) {
+		q.addr = NULL;
+		q.proxy_addr = p->addr;
+		q.proxy_port = p->proxy.port;
+		if (p->proxy.creds[0] != '\0' && store_reg_base64(p->proxy.creds,
+		    strlen(p->proxy.creds), b64, sizeof(b64)) == 0)
+			q.proxy_auth = pauth = xasprintf("Basic %s", b64);
+	}
 	if (net_httpc_start(p->loop, &q, http_done, p, &p->http, &err) < 0) {
 		p->http = NULL;
+		free(pauth);
 		free(auth);
 		pull_finish(p, -EINVAL, "%s", err.msg);
 		return;
 	}
+	free(pauth);
 	free(auth);
 }
 
@@ -136,7 +148,8 @@ resolved(int error, const char *addr, const struct err *err, void *arg)
 		return;
 	}
 	memcpy(p->addr, addr, strlen(addr) + 1);
-	memcpy(p->addr_host, p->cur.host, sizeof(p->addr_host));
+	memcpy(p->addr_host, p->proxied ? p->proxy.host : p->cur.host,
+	    sizeof(p->addr_host));
 	send_now(p);
 }
 
@@ -144,22 +157,32 @@ static void
 issue(struct store_pull *p)
 {
 	unsigned char probe[16];
+	const char *name;
 	struct err err;
+	int r;
 
-	if (strcmp(p->addr_host, p->cur.host) == 0) {
+	r = store_proxy_for(p->cur.tls, p->cur.host, p->cur.port, &p->proxy,
+	    &err);
+	if (r < 0 && r != -ENOENT) {
+		pull_finish(p, r, "%s", err.msg);
+		return;
+	}
+	p->proxied = r == 0;
+	name = p->proxied ? p->proxy.host : p->cur.host;
+	if (strcmp(p->addr_host, name) == 0) {
 		send_now(p);
 		return;
 	}
-	if (strcmp(p->cur.host, "localhost") == 0) {
+	if (strcmp(name, "localhost") == 0) {
 		resolved(0, "127.0.0.1", NULL, p);
 		return;
 	}
-	if (inet_pton(AF_INET, p->cur.host, probe) == 1 ||
-	    inet_pton(AF_INET6, p->cur.host, probe) == 1) {
-		resolved(0, p->cur.host, NULL, p);
+	if (inet_pton(AF_INET, name, probe) == 1 ||
+	    inet_pton(AF_INET6, name, probe) == 1) {
+		resolved(0, name, NULL, p);
 		return;
 	}
-	if (net_resolve_start(p->loop, p->cur.host, 0, resolved, p, &p->res,
+	if (net_resolve_start(p->loop, name, 0, resolved, p, &p->res,
 	    &err) < 0)
 		pull_finish(p, -EIO, "%s", err.msg);
 }

@@ -54,6 +54,8 @@ struct store_pull {
 	char range[64];			/* "bytes=N-" or "" */
 	ev_timer kick;			/* starts the pull from the loop */
 	char addr[64], addr_host[256];	/* last lookup */
+	struct store_proxy proxy;	/* for cur, when proxied */
+	bool proxied;
 	struct net_httpc *http;
 	struct net_resolve *res;
 	void (*again)(struct store_pull *);	/* re-issue after auth */

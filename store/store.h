@@ -279,6 +279,20 @@ struct store_reg_url {
 int store_reg_url_parse(const char *url, bool dflt_tls,
 	struct store_reg_url *u, struct err *err);
 
+/*
+ * The HTTP proxy for a request to host:port (https when tls), from
+ * HTTPS_PROXY / HTTP_PROXY / NO_PROXY as Go reads them (store/proxy.c).
+ * 0 with out set, -ENOENT for a direct connection, -EINVAL for a proxy
+ * variable picolet cannot use (err says which).
+ */
+struct store_proxy {
+	char host[256];
+	unsigned short port;
+	char creds[512];	/* "user:password" from the URL, or "" */
+};
+int store_proxy_for(bool tls, const char *host, unsigned short port,
+	struct store_proxy *out, struct err *err);
+
 /* A WWW-Authenticate challenge: Bearer realm=,service=,scope= or Basic. */
 struct store_reg_challenge {
 	char scheme[16];	/* "Bearer", "Basic" */

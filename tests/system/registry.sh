@@ -14,9 +14,11 @@ free_port() {
 	"${REG_RUN[@]}" python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# REG_ADDR: the address registries listen on (127.0.0.1)
 reg_up() {	# PORT: the registry answers, over TLS or plain HTTP
-	"${REG_RUN[@]}" curl -sk -o /dev/null "https://127.0.0.1:$1/v2/" ||
-	    "${REG_RUN[@]}" curl -s -o /dev/null "http://127.0.0.1:$1/v2/"
+	local a=${REG_ADDR:-127.0.0.1}
+	"${REG_RUN[@]}" curl -sk --noproxy '*' -o /dev/null "https://$a:$1/v2/" ||
+	    "${REG_RUN[@]}" curl -s --noproxy '*' -o /dev/null "http://$a:$1/v2/"
 }
 
 # start_registry NAME PORT [extra yml]: data, config and log in $T/NAME/
@@ -31,7 +33,7 @@ storage:
   filesystem:
     rootdirectory: $T/$name/data
 http:
-  addr: 127.0.0.1:$port
+  addr: ${REG_ADDR:-127.0.0.1}:$port
 $extra
 EOF
 	"${REG_RUN[@]}" docker-registry serve "$T/$name/config.yml" >"$T/$name/log" 2>&1 &

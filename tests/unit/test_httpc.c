@@ -335,6 +335,24 @@ test_request_text(void **state)
 	    "Host: localhost:%u\r\nContent-Length: 0\r\n"
 	    "Connection: close\r\n\r\n", s.port);
 	assert_string_equal(r.body, want);
+
+	/* Plain HTTP through a proxy: the absolute form, to the proxy (here
+	 * the echo server), for a host it resolves itself. */
+	srv_start(&s, M_ECHO, NULL, 0, false);
+	q = req_for(5000);
+	q.host = "registry.example";
+	q.addr = NULL;
+	q.proxy_addr = "127.0.0.1";
+	q.proxy_port = s.port;
+	q.proxy_auth = "Basic dTpw";
+	q.path = "/v2/";
+	memset(&r, 0, sizeof(r));
+	run(&q, &r);
+	srv_stop(&s);
+	assert_int_equal(r.error, 0);
+	assert_string_equal(r.body, "GET http://registry.example:5000/v2/ "
+	    "HTTP/1.1\r\nProxy-Authorization: Basic dTpw\r\n"
+	    "Host: registry.example:5000\r\nConnection: close\r\n\r\n");
 }
 
 static void

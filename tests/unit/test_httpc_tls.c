@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -346,6 +347,112 @@ test_not_tls(void **state)
 	close(lfd);
 }
 
+/*
+ * A CONNECT proxy in a child: one connection; answers `answer`, and when
+ * that is a 200 relays bytes both ways to the TLS server.  The request
+ * head it got is written to fd `report`.
+ */
+static pid_t
+proxy(int lfd, const char *answer, int report)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct pollfd pf[2];
+	char buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+	int c, s, i;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	c = accept(lfd, NULL, NULL);
+	while (len < sizeof(buf) - 1 && (n = read(c, buf + len,
+	    sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL)
+			break;
+	}
+	(void)!write(report, buf, len);
+	close(report);
+	(void)!write(c, answer, strlen(answer));
+	if (strncmp(answer, "HTTP/1.1 200", 12) != 0)
+		_exit(0);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		_exit(1);
+	pf[0] = (struct pollfd){ .fd = c, .events = POLLIN };
+	pf[1] = (struct pollfd){ .fd = s, .events = POLLIN };
+	while (poll(pf, 2, 5000) > 0) {
+		for (i = 0; i < 2; i++) {
+			if (pf[i].revents == 0)
+				continue;
+			if ((n = read(pf[i].fd, buf, sizeof(buf))) <= 0)
+				_exit(0);
+			(void)!write(pf[1 - i].fd, buf, (size_t)n);
+		}
+	}
+	_exit(0);
+}
+
+/* HTTPS through a proxy's CONNECT tunnel: the certificate is still the
+ * registry's (verified for "localhost"), the proxy only sees CONNECT
+ * with its credentials; a refusal (407) says so. */
+static void
+test_proxy_connect(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	struct net_httpc_req q = req("/hello.txt", true, cert);
+	struct result r;
+	char head[4096], want[64];
+	ssize_t n;
+	pid_t pid;
+	int lfd, rep[2];
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sl), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	q.addr = NULL;
+	q.proxy_addr = "127.0.0.1";
+	q.proxy_port = ntohs(sa.sin_port);
+	q.proxy_auth = "Basic dTpw";
+
+	assert_int_equal(pipe(rep), 0);
+	pid = proxy(lfd, "HTTP/1.1 200 Connection established\r\n\r\n",
+	    rep[1]);
+	close(rep[1]);
+	run(&q, &r);
+	assert_int_equal(r.error, 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "hello\n");
+	n = read(rep[0], head, sizeof(head) - 1);
+	assert_true(n > 0);
+	head[n] = '\0';
+	close(rep[0]);
+	snprintf(want, sizeof(want), "CONNECT localhost:%u HTTP/1.1\r\n", port);
+	assert_int_equal(strncmp(head, want, strlen(want)), 0);
+	assert_non_null(strstr(head, "\r\nProxy-Authorization: Basic dTpw\r\n"));
+	assert_null(strstr(head, "hello.txt"));	/* the path went through TLS */
+	waitpid(pid, NULL, 0);
+
+	assert_int_equal(pipe(rep), 0);
+	pid = proxy(lfd, "HTTP/1.1 407 Proxy Authentication Required\r\n"
+	    "Content-Length: 0\r\n\r\n", rep[1]);
+	close(rep[1]);
+	run(&q, &r);
+	assert_int_equal(r.error, -ECONNREFUSED);
+	assert_non_null(strstr(r.msg, "refused CONNECT localhost: HTTP 407 "
+	    "Proxy Authentication Required"));
+	close(rep[0]);
+	waitpid(pid, NULL, 0);
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -355,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_bad_ca_file),
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_not_tls),
+		cmocka_unit_test(test_proxy_connect),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
