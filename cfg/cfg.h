@@ -66,6 +66,8 @@ struct cfg_conf {
 	int gc_high;			/* 85: % of the store's filesystem used */
 	int gc_low;			/* 80: ... down to this */
 	int gc_min_age;			/* 120 s: younger images and files stay */
+	char preload[PATH_MAX];		/* dir of archives imported at start
+					 * (kept there), "" none */
 	/* [registry] auth = FILE, then one [registry.HOST] each */
 	char registry_auth[256];	/* node-wide config.json, "" none */
 	struct cfg_registry registries[CFG_REGISTRY_MAX];

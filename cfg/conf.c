@@ -263,6 +263,11 @@ set_value2(struct cfg_conf *c, const char *sec, const char *k, const char *v)
 			*(k[3] == 'h' ? &c->gc_high : &c->gc_low) = (int)n;
 		return why;
 	}
+	if (IS("images", "preload")) {
+		if (v[0] != '\0' && v[0] != '/')
+			return "expected an absolute path";
+		return copy(c->preload, sizeof(c->preload), v);
+	}
 	if (IS("images", "gc_min_age")) {
 		if ((why = set_int(v, 0, 86400 * 365, &n)) == NULL)
 			c->gc_min_age = (int)n;

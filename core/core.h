@@ -464,6 +464,12 @@ void agent_event(struct agent *a, struct pod *p, const char *field,
 	bool warning, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 int images_start(struct agent *a, struct err *err);
+bool images_is_archive(const char *name);
+/* [images] preload (images_preload.c): the next archive to import, and
+ * its end (recorded, so it is imported once per version). */
+bool preload_next(struct agent *a, char *path, size_t len);
+void preload_done(struct agent *a, const char *path, int status,
+	const char *msg);
 void images_stop(struct agent *a);
 void images_scan(struct agent *a);
 /* A container started from image id (config digest): used now. */

@@ -21,10 +21,11 @@
 struct import {
 	struct agent *a;
 	char path[4096];
+	bool preload;		/* from [images] preload: kept, recorded */
 };
 
-static bool
-is_archive(const char *name)
+bool
+images_is_archive(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -57,7 +58,9 @@ import_done(void *arg, int status, const char *msg)
 	char failed[4200];
 
 	a->importing = 0;
-	if (status == 0) {
+	if (im->preload) {
+		preload_done(a, im->path, status, msg);
+	} else if (status == 0) {
 		log_info("image archive %s imported", im->path);
 		events_add(&a->events, false, "Image", "", im->path, "", "",
 		    "Imported", "imported image archive %s", im->path);
@@ -88,7 +91,7 @@ import_next(struct agent *a)
 	if (a->importing || (d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (!is_archive(de->d_name))
+		if (!images_is_archive(de->d_name))
 			continue;
 		im = xcalloc(1, sizeof(*im));
 		im->a = a;
@@ -102,6 +105,18 @@ import_next(struct agent *a)
 		break;
 	}
 	closedir(d);
+	if (a->importing)
+		return;
+	/* The drop directory is empty: archives to preload, if any. */
+	im = xcalloc(1, sizeof(*im));
+	im->a = a;
+	im->preload = true;
+	if (preload_next(a, im->path, sizeof(im->path)) &&
+	    job_run(a, import_job, import_done, im, &err) == 0) {
+		a->importing = 1;
+		return;
+	}
+	free(im);
 }
 
 static void
@@ -123,7 +138,7 @@ on_inotify(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		if (strcmp(e->name, "index.json") == 0)
 			index = true;
-		else if (is_archive(e->name))
+		else if (images_is_archive(e->name))
 			archive = true;
 	}
 	if (index)

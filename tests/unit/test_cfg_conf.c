@@ -115,7 +115,9 @@ test_all_keys(void **state)
 	    "[images]\n"
 	    "gc_high = 90\n"
 	    "gc_low = 70\n"
-	    "gc_min_age = 0\n", &c, &e), 0);
+	    "gc_min_age = 0\n"
+	    "preload = /boot/firmware/images\n", &c, &e), 0);
+	assert_string_equal(c.preload, "/boot/firmware/images");
 	assert_int_equal(c.gc_high, 90);
 	assert_int_equal(c.gc_low, 70);
 	assert_int_equal(c.gc_min_age, 0);
@@ -184,6 +186,8 @@ test_errors(void **state)
 	expect_err("[api]\nlisten = host:99999\n", 2, "[api] listen: "
 	    "expected");
 	expect_err("[agent]\ndrain = maybe\n", 2, "[agent] drain: expected");
+	expect_err("[images]\npreload = images\n", 2,
+	    "[images] preload: expected an absolute path");
 	expect_err("[volumes]\nreclaim = Recycle\n", 2,
 	    "[volumes] reclaim: expected Retain or Delete");
 	expect_err("[agent]\nlog_level = trace\n", 2,
