@@ -86,6 +86,35 @@ case_tls() {
 	STORE=$T/store-tls2 PICOLET_PULL_CA=$d/other/ca.pem pull "127.0.0.1:$port/busybox:1" "certificate" || return 1
 	# insecure: TLS without verification
 	STORE=$T/store-tls3 pull "127.0.0.1:$port/busybox:1" || return 1
+
+	# The right CA, but a certificate for another name, then one that
+	# has expired (valid for no second: notAfter = notBefore).
+	local bad days p_wrongname p_expired
+	for bad in wrongname expired; do
+		if [ $bad = wrongname ]; then
+			printf 'subjectAltName=DNS:registry.other,IP:127.0.0.2\n' >"$d/ext.$bad"
+			days=2
+		else
+			cp "$d/ext" "$d/ext.$bad"
+			days=0
+		fi
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=registry.other" \
+		    -keyout "$d/$bad.key" -out "$d/$bad.csr" >/dev/null 2>&1 &&
+		openssl x509 -req -in "$d/$bad.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		    -CAcreateserial -days $days -extfile "$d/ext.$bad" -out "$d/$bad.pem" \
+		    >/dev/null 2>&1 || fail "openssl $bad cert" || return 1
+		port=$(free_port)
+		eval "p_$bad=$port"
+		start_registry "tls-$bad" "$port" "  tls:
+    certificate: $d/$bad.pem
+    key: $d/$bad.key" || return 1
+	done
+	sleep 1.1	# the expired certificate's one second is over
+	STORE=$T/store-tls4 PICOLET_PULL_CA=$d/ca.pem pull "127.0.0.1:$p_wrongname/busybox:1" \
+	    "Common Name (CN) does not match" || return 1
+	STORE=$T/store-tls5 PICOLET_PULL_CA=$d/ca.pem pull "127.0.0.1:$p_expired/busybox:1" \
+	    "validity has expired" || return 1
+	no_leftovers
 }
 
 # ---- the hostile registry ----
