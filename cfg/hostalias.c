@@ -32,8 +32,8 @@ dec_alias(struct cfg_diags *d, const struct cfg_node *m, const char *path,
 		if (!strcmp(c->key, "ip")) {
 			if (dec_str(d, c, p, &ha->ip) == 0 && !valid_ip(ha->ip))
 				dec_error(d, c, p, "Invalid value: \"%.60s\": "
-				    "must be a valid IP address, (e.g. 10.9.8.7 "
-				    "or 2001:db8::ffff)", ha->ip);
+				    "must be a valid IP address, (e.g. "
+				    "10.9.8.7 or 2001:db8::ffff)", ha->ip);
 		} else if (!strcmp(c->key, "hostnames")) {
 			if (dec_strv(d, c, p, &ha->hostnames) != 0)
 				continue;

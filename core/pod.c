@@ -3,8 +3,9 @@
  * the run dir at start and adopted), gets its sandbox (namespaces, cgroup,
  * /etc files from pod_etc.c) when its first container starts, and ends by
  * graceful termination: SIGTERM to every container, SIGKILL when the
- * grace period is over, then teardown of everything it made.  A replacement spec waits
- * in p->next until the old pod is gone, as kubelet does for static pods.
+ * grace period is over, then teardown of everything it made.  A
+ * replacement spec waits in p->next until the old pod is gone, as kubelet
+ * does for static pods.
  */
 #include <errno.h>
 #include <fcntl.h>

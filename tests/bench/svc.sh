@@ -2,13 +2,20 @@
 # svc.sh: throughput and latency through a ClusterIP against the same pod
 # reached at its own address (issue 4), as root, in one picolet run.
 #
-# One server pod (busybox httpd on 8080, a 612-byte index.html like
-# nginx's) behind a ClusterIP Service (port 80 -> 8080) with that pod as
-# its only endpoint, so both paths end at the same process and the
-# difference is the service path: nftables' service map and DNAT, and
-# conntrack for every connection (busybox httpd closes each connection, so
-# every request is a new one, the worst case for NAT).  wrk runs from two
-# places, each with both targets, interleaved round by round:
+# One server pod (busybox httpd, a 612-byte index.html like nginx's)
+# behind a ClusterIP Service with that pod as its only endpoint, so both
+# paths end at the same pod and the difference is the service path:
+# nftables' service map and DNAT, and conntrack for every connection
+# (busybox httpd closes each connection, so every request is a new one,
+# the worst case for NAT).  The pod runs two identical httpd: 8080 for
+# the direct runs, 8081 behind the Service (port 80).  One port for both
+# would make the runs disturb each other: after DNAT a ClusterIP
+# connection has the same 4-tuple at the server as a direct one from the
+# same client port, and for 2 minutes (TIME_WAIT) a new SYN then meets
+# the other path's old connection in the server's socket table and in
+# conntrack, is refused, and waits a second for its retransmission.  wrk
+# runs from two places, each with both targets, interleaved round by
+# round:
 #   node: picolet's network namespace (the ClusterIP routed to the bridge,
 #         DNAT in the output hook);
 #   pod:  the network namespace of a second pod (wrk entered into it with
@@ -58,9 +65,11 @@ spec:
     - -c
     - |
       mkdir -p /www && head -c 612 /dev/zero | tr '\0' x >/www/index.html
+      httpd -f -p 8081 -h /www &
       exec httpd -f -p 8080 -h /www
     ports:
     - {name: http, containerPort: 8080}
+    - {name: via-svc, containerPort: 8081}
     readinessProbe:
       tcpSocket: {port: 8080}
       periodSeconds: 1
@@ -72,7 +81,7 @@ metadata:
 spec:
   selector: {app: web}
   ports:
-  - {name: http, port: 80, targetPort: http}
+  - {name: http, port: 80, targetPort: via-svc}
 ---
 apiVersion: v1
 kind: Pod
@@ -176,7 +185,7 @@ VIP=$(pctl get svc web -o json | jq -r .spec.clusterIP)
 CLIENT_NS=$T/run/pods/$(pctl get pods client -o json | jq -r .metadata.uid)/ns/net
 NODE_NS=/run/netns/$NETNS
 raw "pod_ip=$POD_IP cluster_ip=$VIP"
-log "server $POD_IP:8080, ClusterIP $VIP:80; $ROUNDS round(s) of ${SECS} s per target and client"
+log "server $POD_IP:8080, ClusterIP $VIP:80 (-> 8081); $ROUNDS round(s) of ${SECS} s per target and client"
 # Both targets answer before anything is timed.
 for u in "http://$POD_IP:8080/" "http://$VIP/"; do
 	for n in "$NODE_NS" "$CLIENT_NS"; do
