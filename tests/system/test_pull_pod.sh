@@ -255,7 +255,9 @@ EOF
 	pull_pod withsecret "127.0.0.1:$port/busybox:1" |
 	    sed 's/^spec:$/spec:\n  imagePullSecrets: [{name: nosuch}, {name: regcred}]/' |
 	    put_manifest withsecret.yaml
-	pull_pod nosecret "127.0.0.1:$port/busybox:1" |
+	# Always: once withsecret has the image, IfNotPresent would run it
+	# without asking the registry (as kubelet does).
+	pull_pod nosecret "127.0.0.1:$port/busybox:1" Always |
 	    sed 's/^spec:$/spec:\n  imagePullSecrets: [{name: nosuch}, {name: opaque}]/' |
 	    put_manifest nosecret.yaml
 	wait_for '[ "$(pod_phase withsecret)" = Running ]' 30 \

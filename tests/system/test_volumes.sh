@@ -414,9 +414,9 @@ spec:
 EOF
 	wait_for 'pctl status 2>&1 | grep -q "bad1.yaml"' 10 "the error shows in status" || return 1
 	out=$(pctl status 2>&1)
-	assert_contains "$out" 'bad1.yaml:10' "volumeMount naming no volume: file:line" || return 1
+	assert_contains "$out" 'bad1.yaml:11' "volumeMount naming no volume: file:line" || return 1
 	assert_contains "$out" 'nosuch' "names the volume" || return 1
-	assert_contains "$out" 'bad1.yaml:12' "the second mount on /b" || return 1
+	assert_contains "$out" 'bad1.yaml:13' "the second mount on /b" || return 1
 	assert_contains "$out" "'..'" "items path with .." || return 1
 	assert_eq "$(pod_exists bad1 && echo yes || echo no)" no "no pod from a refused file" || return 1
 	rm_manifest bad1.yaml
