@@ -31,6 +31,9 @@ struct fx {
 	int64_t size1, size2;
 };
 
+static void sh(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
 static void
 sh(const char *fmt, ...)
 {
