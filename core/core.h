@@ -319,6 +319,7 @@ struct mfile {
 	TAILQ_ENTRY(mfile) entry;
 	char name[256];
 	uint64_t seq;			/* first seen: earlier wins duplicates */
+	int64_t first_ns;		/* first seen, wall clock: objects' age */
 	struct cfg_object *objs;	/* last good version */
 	struct podspec **specs;		/* per object, NULL unless a Pod */
 	size_t nobjs;
@@ -466,6 +467,16 @@ const struct cfg_pvc *pvc_find(const struct agent *a, const char *ns,
 	const char *name);
 void pvc_dir(const struct agent *a, const char *ns, const char *name,
 	char *buf, size_t len);
+/* One object (the first file's) and its file; each object of a kind
+ * (secret: Secrets, else ConfigMaps, for CFG_KIND_CONFIG) in ns, or all
+ * namespaces when ns is NULL, in file order, a name once. */
+const struct cfg_object *configs_object(const struct agent *a,
+	enum cfg_kind kind, bool secret, const char *ns, const char *name,
+	const struct mfile **file);
+typedef void (*configs_fn)(const struct cfg_object *o, const struct mfile *f,
+	void *arg);
+void configs_foreach(const struct agent *a, enum cfg_kind kind, bool secret,
+	const char *ns, configs_fn fn, void *arg);
 /* Claims in the manifests get their directories (before pods start). */
 void configs_bind(struct agent *a);
 /* The manifests changed: waiting containers retry, volumes refresh. */
@@ -505,5 +516,9 @@ void svcjson_endpoints(struct jsonw *w, const struct agent *a,
 	const struct svc *s);
 void eventjson_write(struct jsonw *w, const struct agent *a,
 	const struct event *e);
+/* A ConfigMap (data, binaryData), a Secret (keys and sizes only: its
+ * values never leave picolet this way) or a claim (bound, its dir). */
+void cfgjson_write(struct jsonw *w, const struct agent *a,
+	const struct cfg_object *o, const struct mfile *f);
 
 #endif
