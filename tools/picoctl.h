@@ -67,6 +67,24 @@ int ctl_cmd_exec(struct ctl *ctl);
 /* picoctl_describe.c */
 int ctl_cmd_describe(struct ctl *ctl);
 
+/* picoctl_res.c: `get` of a resource served as a v1 list and by name;
+ * row() writes one table line (tab-separated, '\n'-terminated) with the
+ * NAMESPACE cell first when all_ns. */
+struct ctl_res {
+	const char *res;	/* the URL segment */
+	const char *kind;	/* of one item, as -o json shows it */
+	const char *name;	/* -o name prefix */
+	const char *header;	/* the columns after NAME */
+	const char *wide;	/* -o wide's further columns, or NULL */
+	void (*row)(const struct json *o, bool wide, bool all_ns,
+	    int64_t now, struct buf *t);
+};
+int ctl_get_res(struct ctl *ctl, const struct ctl_res *rt);
+void ctl_res_path(const struct ctl *ctl, const struct ctl_res *rt,
+	const char *name, struct buf *path);
+/* GET and parse; NULL on any failure, nothing printed */
+struct json *ctl_quiet_get(const struct ctl *ctl, const char *path);
+
 /* picoctl_svc.c: get services|endpoints, describe service */
 bool ctl_svc_resource(const char *what);	/* svc, ep and their names */
 int ctl_cmd_get_svc(struct ctl *ctl);
@@ -107,6 +125,13 @@ void fmt_ep_row(const struct json *ep, bool all_ns, int64_t now,
  * namespace's event items (filtered here) or NULL */
 void fmt_svc_describe(const struct json *svc, const struct json *ep,
 	const struct json *events, int64_t now, struct buf *b);
+
+/* describe's "Title:\tk<sep>v" lines ("<none>"), and its Events: block
+ * from a namespace's event items, those naming kind/name */
+void fmt_kv_lines(struct buf *b, const char *title, const struct json *m,
+	const char *sep);
+void fmt_events(const char *kind, const char *name, const struct json *items,
+	int64_t now, struct buf *b);
 
 /* -o json|yaml of one object, and of a kubectl List (picoctl_get.c). */
 void ctl_add_kind(struct json *it, const char *kind);
