@@ -133,6 +133,34 @@ void fmt_kv_lines(struct buf *b, const char *title, const struct json *m,
 void fmt_events(const char *kind, const char *name, const struct json *items,
 	int64_t now, struct buf *b);
 
+/* picoctl_cfg.c: get configmaps|secrets|persistentvolumeclaims, and
+ * describe them */
+bool ctl_cfg_resource(const char *what);	/* cm, secret, pvc, ... */
+int ctl_cmd_get_cfg(struct ctl *ctl);
+int ctl_cmd_describe_cfg(struct ctl *ctl);
+/* The disk use of a directory tree (st_blocks, not crossing mounts or
+ * following symlinks), at most max_entries entries: -E2BIG past that
+ * (*bytes then counts what was seen), -errno on failure. */
+int ctl_disk_use(const char *dir, long max_entries, int64_t *bytes,
+	long *entries);
+
+/* picoctl_cfgfmt.c: table rows as struct ctl_res wants them, the ACCESS
+ * MODES cell (RWO,ROX,RWX,RWOP), a size as "512", "12Ki", "1.5Mi", and
+ * describe text before the tabwriter; used may be NULL. */
+void fmt_cm_row(const struct json *cm, bool wide, bool all_ns, int64_t now,
+	struct buf *t);
+void fmt_secret_row(const struct json *s, bool wide, bool all_ns,
+	int64_t now, struct buf *t);
+void fmt_pvc_row(const struct json *pvc, bool wide, bool all_ns,
+	int64_t now, struct buf *t);
+void fmt_access_modes(const struct json *modes, struct buf *out);
+void fmt_disk_size(int64_t bytes, char *out, size_t len);
+void fmt_cm_describe(const struct json *cm, const struct json *events,
+	int64_t now, struct buf *b);
+void fmt_secret_describe(const struct json *s, struct buf *b);
+void fmt_pvc_describe(const struct json *pvc, const char *used,
+	const struct json *events, int64_t now, struct buf *b);
+
 /* -o json|yaml of one object, and of a kubectl List (picoctl_get.c). */
 void ctl_add_kind(struct json *it, const char *kind);
 void ctl_print_doc(const struct ctl *ctl, const struct json *j);
