@@ -18,7 +18,7 @@
 #include "tools/picoctl.h"
 
 static const char *
-jstr(const struct json *j, const char *path)
+cstr(const struct json *j, const char *path)
 {
 	const struct json *v = json_path(j, path);
 
@@ -56,8 +56,8 @@ static void
 name_cells(const struct json *o, bool all_ns, struct buf *t)
 {
 	if (all_ns)
-		buf_printf(t, "%s\t", jstr(o, "metadata.namespace"));
-	buf_printf(t, "%s\t", jstr(o, "metadata.name"));
+		buf_printf(t, "%s\t", cstr(o, "metadata.namespace"));
+	buf_printf(t, "%s\t", cstr(o, "metadata.name"));
 }
 
 static void
@@ -65,7 +65,7 @@ age(const struct json *o, int64_t now, struct buf *t)
 {
 	char a[32];
 
-	fmt_since(jstr(o, "metadata.creationTimestamp"), now, a, sizeof(a));
+	fmt_since(cstr(o, "metadata.creationTimestamp"), now, a, sizeof(a));
 	buf_puts(t, a);
 }
 
@@ -94,7 +94,7 @@ fmt_secret_row(const struct json *s, bool wide, bool all_ns, int64_t now,
     struct buf *t)
 {
 	name_cells(s, all_ns, t);
-	buf_printf(t, "%s\t%zu\t", jstr(s, "type"), secret_keys(s));
+	buf_printf(t, "%s\t%zu\t", cstr(s, "type"), secret_keys(s));
 	age(s, now, t);
 	buf_puts(t, "\n");
 }
@@ -133,25 +133,25 @@ pvc_class(const struct json *pvc)
 	const char *c = json_get_str(an,
 	    "volume.beta.kubernetes.io/storage-class");
 
-	return c != NULL ? c : jstr(pvc, "spec.storageClassName");
+	return c != NULL ? c : cstr(pvc, "spec.storageClassName");
 }
 
 static const char *
 pvc_phase(const struct json *pvc)
 {
-	return jstr(pvc, "metadata.deletionTimestamp")[0] ? "Terminating" :
-	    jstr(pvc, "status.phase");
+	return cstr(pvc, "metadata.deletionTimestamp")[0] ? "Terminating" :
+	    cstr(pvc, "status.phase");
 }
 
 /* Capacity and access modes are shown once the claim is bound. */
 static void
 pvc_bound_cells(const struct json *pvc, const char *sep, struct buf *t)
 {
-	if (jstr(pvc, "spec.volumeName")[0] == '\0') {
+	if (cstr(pvc, "spec.volumeName")[0] == '\0') {
 		buf_puts(t, sep);
 		return;
 	}
-	buf_printf(t, "%s%s", jstr(pvc, "status.capacity.storage"), sep);
+	buf_printf(t, "%s%s", cstr(pvc, "status.capacity.storage"), sep);
 	fmt_access_modes(json_path(pvc, "status.accessModes"), t);
 }
 
@@ -159,10 +159,10 @@ void
 fmt_pvc_row(const struct json *pvc, bool wide, bool all_ns, int64_t now,
     struct buf *t)
 {
-	const char *mode = jstr(pvc, "spec.volumeMode");
+	const char *mode = cstr(pvc, "spec.volumeMode");
 
 	name_cells(pvc, all_ns, t);
-	buf_printf(t, "%s\t%s\t", pvc_phase(pvc), jstr(pvc,
+	buf_printf(t, "%s\t%s\t", pvc_phase(pvc), cstr(pvc,
 	    "spec.volumeName"));
 	pvc_bound_cells(pvc, "\t", t);
 	buf_printf(t, "\t%s\t", pvc_class(pvc));
@@ -194,8 +194,8 @@ fmt_disk_size(int64_t bytes, char *out, size_t len)
 static void
 head(const struct json *o, struct buf *b)
 {
-	buf_printf(b, "Name:\t%s\n", jstr(o, "metadata.name"));
-	buf_printf(b, "Namespace:\t%s\n", jstr(o, "metadata.namespace"));
+	buf_printf(b, "Name:\t%s\n", cstr(o, "metadata.name"));
+	buf_printf(b, "Namespace:\t%s\n", cstr(o, "metadata.namespace"));
 }
 
 void
@@ -231,7 +231,7 @@ fmt_cm_describe(const struct json *cm, const struct json *events,
 	}
 	free(v);
 	buf_puts(b, "\n");
-	fmt_events("ConfigMap", jstr(cm, "metadata.name"), events, now, b);
+	fmt_events("ConfigMap", cstr(cm, "metadata.name"), events, now, b);
 }
 
 void
@@ -244,7 +244,7 @@ fmt_secret_describe(const struct json *s, struct buf *b)
 	fmt_kv_lines(b, "Labels", json_path(s, "metadata.labels"), "=");
 	fmt_kv_lines(b, "Annotations", json_path(s, "metadata.annotations"),
 	    ": ");
-	buf_printf(b, "\nType:\t%s\n", jstr(s, "type"));
+	buf_printf(b, "\nType:\t%s\n", cstr(s, "type"));
 	buf_puts(b, "\nData\n====\n");
 	n = members(json_get(s, "dataSizes"), &v);
 	for (i = 0; i < n; i++)
@@ -257,12 +257,12 @@ void
 fmt_pvc_describe(const struct json *pvc, const char *used,
     const struct json *events, int64_t now, struct buf *b)
 {
-	const char *mode = jstr(pvc, "spec.volumeMode");
+	const char *mode = cstr(pvc, "spec.volumeMode");
 
 	head(pvc, b);
 	buf_printf(b, "StorageClass:\t%s\n", pvc_class(pvc));
 	buf_printf(b, "Status:\t%s\n", pvc_phase(pvc));
-	buf_printf(b, "Volume:\t%s\n", jstr(pvc, "spec.volumeName"));
+	buf_printf(b, "Volume:\t%s\n", cstr(pvc, "spec.volumeName"));
 	fmt_kv_lines(b, "Labels", json_path(pvc, "metadata.labels"), "=");
 	fmt_kv_lines(b, "Annotations", json_path(pvc, "metadata.annotations"),
 	    ": ");
@@ -273,6 +273,6 @@ fmt_pvc_describe(const struct json *pvc, const char *used,
 		buf_printf(b, "VolumeMode:\t%s\n", mode);
 	if (used != NULL)
 		buf_printf(b, "Used:\t%s\n", used);
-	fmt_events("PersistentVolumeClaim", jstr(pvc, "metadata.name"),
+	fmt_events("PersistentVolumeClaim", cstr(pvc, "metadata.name"),
 	    events, now, b);
 }
