@@ -196,14 +196,18 @@ static const struct cfgres {
 struct cfg_list {
 	struct jsonw *w;
 	struct agent *a;
+	const struct cfg_selector *sel;
 };
 
 static void
 cfg_item(const struct cfg_object *o, const struct mfile *f, void *arg)
 {
 	struct cfg_list *l = arg;
+	const struct cfg_meta *m = o->kind == CFG_KIND_PVC ?
+	    &o->u.pvc->meta : &o->u.cfg->meta;
 
-	cfgjson_write(l->w, l->a, o, f);
+	if (l->sel == NULL || cfg_selector_match(l->sel, &m->labels))
+		cfgjson_write(l->w, l->a, o, f);
 }
 
 static const struct cfgres *
@@ -219,16 +223,25 @@ cfg_res(const char *seg)
 
 /* A list (name NULL) or one; ns NULL: every namespace. */
 static void
-cfg_view(struct agent *a, struct net_http_conn *c, const struct cfgres *r,
-    const char *ns, const char *name)
+cfg_view(struct agent *a, struct net_http_conn *c,
+    const struct net_http_req *req, const struct cfgres *r, const char *ns,
+    const char *name)
 {
+	struct cfg_list l = { NULL, a, NULL };
+	struct cfg_selector *sel = NULL;
 	const struct cfg_object *o;
 	const struct mfile *f = NULL;
-	struct cfg_list l;
 	struct jsonw w;
 	struct buf b;
-	char msg[512];
+	struct err err;
+	char msg[512], q[1024];
 
+	if (name == NULL && net_http_query(req, "labelSelector", q,
+	    sizeof(q)) == 0 && q[0] != '\0' &&
+	    cfg_selector_parse(q, &sel, &err) < 0) {
+		api_error(c, 400, "BadRequest", err.msg);
+		return;
+	}
 	if (name != NULL && (o = configs_object(a, r->kind, r->secret, ns,
 	    name, &f)) == NULL) {
 		snprintf(msg, sizeof(msg), "%s \"%s\" not found", r->res,
@@ -251,13 +264,14 @@ cfg_view(struct agent *a, struct net_http_conn *c, const struct cfgres *r,
 		jw_key(&w, "items");
 		jw_arr(&w);
 		l.w = &w;
-		l.a = a;
+		l.sel = sel;
 		configs_foreach(a, r->kind, r->secret, ns, cfg_item, &l);
 		jw_arr_end(&w);
 		jw_obj_end(&w);
 	}
 	send_json(c, 200, &b, &w);
 	buf_free(&b);
+	cfg_selector_free(sel);
 }
 
 static void
@@ -454,7 +468,7 @@ route(struct net_http_conn *c, const struct net_http_req *req, void *arg)
 		if (n == 3 && strcmp(s[2], "endpoints") == 0)
 			return svc_view(a, c, NULL, NULL, true);
 		if (n == 3 && (r = cfg_res(s[2])) != NULL)
-			return cfg_view(a, c, r, NULL, NULL);
+			return cfg_view(a, c, req, r, NULL, NULL);
 		if (n >= 5 && strcmp(s[2], "namespaces") == 0) {
 			if (n == 5 && strcmp(s[4], "pods") == 0)
 				return pod_list(a, c, req, s[3]);
@@ -465,8 +479,8 @@ route(struct net_http_conn *c, const struct net_http_req *req, void *arg)
 				return svc_view(a, c, s[3], n == 6 ? s[5] :
 				    NULL, s[4][0] == 'e');
 			if ((n == 5 || n == 6) && (r = cfg_res(s[4])) != NULL)
-				return cfg_view(a, c, r, s[3], n == 6 ? s[5] :
-				    NULL);
+				return cfg_view(a, c, req, r, s[3], n == 6 ?
+				    s[5] : NULL);
 			if ((n == 6 || n == 7) && strcmp(s[4], "pods") == 0)
 				return pod_one(a, c, req, s[3], s[5],
 				    n == 7 ? s[6] : NULL);

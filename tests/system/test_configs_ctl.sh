@@ -175,6 +175,10 @@ case_json() {
 	    "GET /api/v1/configmaps" || return 1
 	assert_eq "$(api /api/v1/namespaces/default/secrets | jq -r '.kind')" SecretList "secret list" || return 1
 	assert_eq "$(api /api/v1/persistentvolumeclaims | jq -r '.items[0].metadata.name')" data "pvc list" || return 1
+	assert_eq "$(api '/api/v1/configmaps?labelSelector=tier%3Dweb' | jq -r '[.items[].metadata.name] | join(",")')" \
+	    app "the API filters by labelSelector" || return 1
+	assert_eq "$(api '/api/v1/configmaps?labelSelector=tier%21%3Dweb' | jq -r '[.items[].metadata.name] | join(",")')" \
+	    other-cm "labelSelector tier!=web" || return 1
 	api /api/v1/namespaces/default/secrets/creds >/dev/null
 	api /api/v1/secrets >/dev/null
 }
