@@ -139,8 +139,9 @@ bool ctl_cfg_resource(const char *what);	/* cm, secret, pvc, ... */
 int ctl_cmd_get_cfg(struct ctl *ctl);
 int ctl_cmd_describe_cfg(struct ctl *ctl);
 /* The disk use of a directory tree (st_blocks, not crossing mounts or
- * following symlinks), at most max_entries entries: -E2BIG past that
- * (*bytes then counts what was seen), -errno on failure. */
+ * following symlinks), at most max_entries entries: -E2BIG past that,
+ * -EACCES when some could not be read (*bytes then counts what was
+ * seen), -errno on failure. */
 int ctl_disk_use(const char *dir, long max_entries, int64_t *bytes,
 	long *entries);
 

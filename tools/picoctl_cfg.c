@@ -65,12 +65,14 @@ ctl_cmd_get_cfg(struct ctl *ctl)
 /* nftw has no argument for its callback: one walk at a time. */
 static struct {
 	int64_t bytes;
-	long entries, max;
+	long entries, max, unreadable;
 } walk;
 
 static int
 walk_one(const char *path, const struct stat *st, int type, struct FTW *f)
 {
+	if (type == FTW_NS || type == FTW_DNR)
+		walk.unreadable++;
 	if (type != FTW_NS)
 		walk.bytes += (int64_t)st->st_blocks * 512;
 	return ++walk.entries >= walk.max ? 1 : 0;
@@ -89,7 +91,9 @@ ctl_disk_use(const char *dir, long max_entries, int64_t *bytes,
 	*entries = walk.entries;
 	if (r < 0)
 		return -errno;
-	return r == 1 ? -E2BIG : 0;
+	if (r == 1)
+		return -E2BIG;
+	return walk.unreadable > 0 ? -EACCES : 0;
 }
 
 /* "12Ki", "at least 3.1Gi (counted 200000 entries)", "<unknown> (why)" */
@@ -113,6 +117,9 @@ used(const struct json *pvc, char *out, size_t len)
 	else if (r == -E2BIG)
 		snprintf(out, len, "at least %s (stopped after %ld entries)",
 		    sz, n);
+	else if (r == -EACCES && n > 0)
+		snprintf(out, len, "at least %s (some entries could not be "
+		    "read: run as root)", sz);
 	else
 		snprintf(out, len, "<unknown> (%s: %s)", dir, strerror(-r));
 }

@@ -177,6 +177,7 @@ fmt_disk_size(int64_t bytes, char *out, size_t len)
 {
 	static const char *const u[] = { "Ki", "Mi", "Gi", "Ti", "Pi", "Ei" };
 	double v = (double)bytes;
+	int64_t tenths;
 	size_t i = 0;
 
 	if (bytes < 1024) {
@@ -185,10 +186,15 @@ fmt_disk_size(int64_t bytes, char *out, size_t len)
 	}
 	for (v /= 1024; v >= 1024 && i + 1 < ARRAY_SIZE(u); i++)
 		v /= 1024;
-	if (v - (double)(int64_t)v < 0.05 || v >= 100)
-		snprintf(out, len, "%.0f%s", v, u[i]);
+	/* one decimal below 100, none when it would be ".0" */
+	tenths = (int64_t)(v * 10 + 0.5);
+	if (v >= 100)
+		snprintf(out, len, "%lld%s", (long long)(v + 0.5), u[i]);
+	else if (tenths % 10 == 0)
+		snprintf(out, len, "%lld%s", (long long)(tenths / 10), u[i]);
 	else
-		snprintf(out, len, "%.1f%s", v, u[i]);
+		snprintf(out, len, "%lld.%lld%s", (long long)(tenths / 10),
+		    (long long)(tenths % 10), u[i]);
 }
 
 static void
