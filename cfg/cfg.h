@@ -452,6 +452,7 @@ struct cfg_blob {
 	char *key;
 	unsigned char *data;		/* NUL-terminated past len, for text */
 	size_t len;
+	bool binary;			/* a ConfigMap's binaryData */
 };
 
 struct cfg_config {
@@ -476,6 +477,7 @@ const struct cfg_blob *cfg_config_get(const struct cfg_config *c,
 struct cfg_pvc {
 	struct cfg_meta meta;
 	int64_t request;		/* resources.requests.storage, bytes */
+	char *request_text;		/* as written: "1Gi" */
 	char **access_modes;		/* ReadWriteOnce, ... (kept, shown) */
 	char *storage_class;		/* NULL */
 	char *volume_mode;		/* Filesystem (Block is refused) */

@@ -110,7 +110,8 @@ b64_decode(const char *s, size_t len, unsigned char **out, size_t *olen)
 }
 
 static struct val *
-val_add(struct vals *vs, const char *key, const struct cfg_node *n, int from)
+val_add(struct vals *vs, const char *key, const struct cfg_node *n, int from,
+    bool secret)
 {
 	struct val *v;
 
@@ -123,6 +124,7 @@ val_add(struct vals *vs, const char *key, const struct cfg_node *n, int from)
 	v->b.key = xstrdup(key);
 	v->n = n;
 	v->from = from;
+	v->b.binary = from == 1 && !secret;
 	return v;
 }
 
@@ -148,7 +150,7 @@ dec_values(struct cfg_diags *d, const struct cfg_node *m, const char *path,
 		    dec_str(d, c, p, &s);
 		if (r < 0)
 			continue;
-		v = val_add(vs, c->key, c, from);
+		v = val_add(vs, c->key, c, from, secret);
 		if (s == NULL) {			/* null: empty */
 			v->b.data = (unsigned char *)xstrdup("");
 		} else if (!b64) {

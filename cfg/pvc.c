@@ -69,9 +69,13 @@ dec_resources(struct cfg_diags *d, const struct cfg_node *m,
 				    "\"%.40s\": supported values: \"storage\"",
 				    r->key);
 			else if (f->key[0] == 'r' &&
-			    dec_bytes(d, r, q, &c->request) == 0 &&
-			    c->request <= 0)
-				dec_error(d, r, q, "must be greater than zero");
+			    dec_bytes(d, r, q, &c->request) == 0) {
+				if (c->request <= 0)
+					dec_error(d, r, q, "must be greater "
+					    "than zero");
+				free(c->request_text);
+				c->request_text = xstrdup(r->value);
+			}
 		}
 	}
 }
@@ -177,6 +181,7 @@ cfg_pvc_free(struct cfg_pvc *c)
 	strv_free(c->access_modes);
 	free(c->storage_class);
 	free(c->volume_mode);
+	free(c->request_text);
 	cfg_node_free(c->tree);
 	free(c);
 }

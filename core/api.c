@@ -1,7 +1,8 @@
 /*
  * api: the HTTP endpoint's routes.  Read-only views of the agent shaped
- * like the Kubernetes API (PodList, Pod, EventList, Status errors), a
- * status summary and pod logs; images in api_images.c.  Every response is built
+ * like the Kubernetes API (PodList, Pod, EventList, Services, ConfigMaps,
+ * Secrets without their values, claims, Status errors), a status summary
+ * and pod logs; images in api_images.c.  Every response is built
  * into a bounded buffer; logs stream.
  */
 #include <errno.h>
@@ -179,6 +180,100 @@ svc_view(struct agent *a, struct net_http_conn *c, const char *ns,
 	buf_free(&b);
 }
 
+/* ConfigMaps, Secrets and claims: the manifests' objects. */
+static const struct cfgres {
+	const char *res;		/* URL segment, and in "not found" */
+	const char *list;		/* kind of the list */
+	enum cfg_kind kind;
+	bool secret;
+} cfgres[] = {
+	{ "configmaps", "ConfigMapList", CFG_KIND_CONFIG, false },
+	{ "secrets", "SecretList", CFG_KIND_CONFIG, true },
+	{ "persistentvolumeclaims", "PersistentVolumeClaimList", CFG_KIND_PVC,
+	    false },
+};
+
+struct cfg_list {
+	struct jsonw *w;
+	struct agent *a;
+	const struct cfg_selector *sel;
+};
+
+static void
+cfg_item(const struct cfg_object *o, const struct mfile *f, void *arg)
+{
+	struct cfg_list *l = arg;
+	const struct cfg_meta *m = o->kind == CFG_KIND_PVC ?
+	    &o->u.pvc->meta : &o->u.cfg->meta;
+
+	if (l->sel == NULL || cfg_selector_match(l->sel, &m->labels))
+		cfgjson_write(l->w, l->a, o, f);
+}
+
+static const struct cfgres *
+cfg_res(const char *seg)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cfgres); i++)
+		if (strcmp(seg, cfgres[i].res) == 0)
+			return &cfgres[i];
+	return NULL;
+}
+
+/* A list (name NULL) or one; ns NULL: every namespace. */
+static void
+cfg_view(struct agent *a, struct net_http_conn *c,
+    const struct net_http_req *req, const struct cfgres *r, const char *ns,
+    const char *name)
+{
+	struct cfg_list l = { NULL, a, NULL };
+	struct cfg_selector *sel = NULL;
+	const struct cfg_object *o;
+	const struct mfile *f = NULL;
+	struct jsonw w;
+	struct buf b;
+	struct err err;
+	char msg[512], q[1024];
+
+	if (name == NULL && net_http_query(req, "labelSelector", q,
+	    sizeof(q)) == 0 && q[0] != '\0' &&
+	    cfg_selector_parse(q, &sel, &err) < 0) {
+		api_error(c, 400, "BadRequest", err.msg);
+		return;
+	}
+	if (name != NULL && (o = configs_object(a, r->kind, r->secret, ns,
+	    name, &f)) == NULL) {
+		snprintf(msg, sizeof(msg), "%s \"%s\" not found", r->res,
+		    name);
+		api_error(c, 404, "NotFound", msg);
+		return;
+	}
+	buf_init(&b, API_MAXRESP);
+	jw_init(&w, &b);
+	if (name != NULL) {
+		cfgjson_write(&w, a, o, f);
+	} else {
+		jw_obj(&w);
+		jw_kstr(&w, "kind", r->list);
+		jw_kstr(&w, "apiVersion", "v1");
+		jw_key(&w, "metadata");
+		jw_obj(&w);
+		jw_kstr(&w, "resourceVersion", "");
+		jw_obj_end(&w);
+		jw_key(&w, "items");
+		jw_arr(&w);
+		l.w = &w;
+		l.sel = sel;
+		configs_foreach(a, r->kind, r->secret, ns, cfg_item, &l);
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+	}
+	send_json(c, 200, &b, &w);
+	buf_free(&b);
+	cfg_selector_free(sel);
+}
+
 static void
 event_list(struct agent *a, struct net_http_conn *c, const char *ns)
 {
@@ -309,6 +404,7 @@ route(struct net_http_conn *c, const struct net_http_req *req, void *arg)
 {
 	struct agent *a = arg;
 	char path[sizeof(req->path)], *s[8];
+	const struct cfgres *r;
 	size_t n;
 
 	memcpy(path, req->path, sizeof(path));
@@ -337,6 +433,8 @@ route(struct net_http_conn *c, const struct net_http_req *req, void *arg)
 			return svc_view(a, c, NULL, NULL, false);
 		if (n == 3 && strcmp(s[2], "endpoints") == 0)
 			return svc_view(a, c, NULL, NULL, true);
+		if (n == 3 && (r = cfg_res(s[2])) != NULL)
+			return cfg_view(a, c, req, r, NULL, NULL);
 		if (n >= 5 && strcmp(s[2], "namespaces") == 0) {
 			if (n == 5 && strcmp(s[4], "pods") == 0)
 				return pod_list(a, c, req, s[3]);
@@ -346,6 +444,9 @@ route(struct net_http_conn *c, const struct net_http_req *req, void *arg)
 			    !strcmp(s[4], "endpoints")))
 				return svc_view(a, c, s[3], n == 6 ? s[5] :
 				    NULL, s[4][0] == 'e');
+			if ((n == 5 || n == 6) && (r = cfg_res(s[4])) != NULL)
+				return cfg_view(a, c, req, r, s[3], n == 6 ?
+				    s[5] : NULL);
 			if ((n == 6 || n == 7) && strcmp(s[4], "pods") == 0)
 				return pod_one(a, c, req, s[3], s[5],
 				    n == 7 ? s[6] : NULL);

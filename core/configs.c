@@ -18,9 +18,9 @@
 #include "core/log.h"
 #include "lib/util.h"
 
-static const struct cfg_object *
-object_find(const struct agent *a, enum cfg_kind kind, bool secret,
-    const char *ns, const char *name)
+const struct cfg_object *
+configs_object(const struct agent *a, enum cfg_kind kind, bool secret,
+    const char *ns, const char *name, const struct mfile **file)
 {
 	const struct mfile *f;
 	size_t i;
@@ -35,10 +35,37 @@ object_find(const struct agent *a, enum cfg_kind kind, bool secret,
 				continue;
 			if (kind == CFG_KIND_CONFIG && o->u.cfg->secret != secret)
 				continue;
+			if (file != NULL)
+				*file = f;
 			return o;
 		}
 	}
 	return NULL;
+}
+
+void
+configs_foreach(const struct agent *a, enum cfg_kind kind, bool secret,
+    const char *ns, configs_fn fn, void *arg)
+{
+	const struct mfile *f;
+	size_t i;
+
+	TAILQ_FOREACH(f, &a->mdir.files, entry) {
+		for (i = 0; i < f->nobjs; i++) {
+			const struct cfg_object *o = &f->objs[i];
+
+			if (o->kind != kind || o->name == NULL ||
+			    (ns != NULL && strcmp(o->namespace, ns) != 0) ||
+			    (kind == CFG_KIND_CONFIG &&
+			    o->u.cfg->secret != secret))
+				continue;
+			/* a name defined again in a later file: the first */
+			if (configs_object(a, kind, secret, o->namespace,
+			    o->name, NULL) != o)
+				continue;
+			fn(o, f, arg);
+		}
+	}
 }
 
 const struct cfg_config *
@@ -47,7 +74,7 @@ config_find(const struct agent *a, const char *ns, const char *name,
 {
 	const struct cfg_object *o;
 
-	o = object_find(a, CFG_KIND_CONFIG, secret, ns, name);
+	o = configs_object(a, CFG_KIND_CONFIG, secret, ns, name, NULL);
 	return o != NULL ? o->u.cfg : NULL;
 }
 
@@ -56,7 +83,7 @@ pvc_find(const struct agent *a, const char *ns, const char *name)
 {
 	const struct cfg_object *o;
 
-	o = object_find(a, CFG_KIND_PVC, false, ns, name);
+	o = configs_object(a, CFG_KIND_PVC, false, ns, name, NULL);
 	return o != NULL ? o->u.pvc : NULL;
 }
 

@@ -341,6 +341,7 @@ struct mfile {
 	TAILQ_ENTRY(mfile) entry;
 	char name[256];
 	uint64_t seq;			/* first seen: earlier wins duplicates */
+	int64_t first_ns;		/* first seen, wall clock: objects' age */
 	struct cfg_object *objs;	/* last good version */
 	struct podspec **specs;		/* per object, NULL unless a Pod */
 	size_t nobjs;
@@ -532,6 +533,16 @@ void pvc_dir(const struct agent *a, const char *ns, const char *name,
 /* A new version of a file may not change an immutable object. */
 int configs_check_update(const struct agent *a,
 	const struct cfg_object *objs, size_t n, struct cfg_diags *d);
+/* One object (the first file's) and its file; each object of a kind
+ * (secret: Secrets, else ConfigMaps, for CFG_KIND_CONFIG) in ns, or all
+ * namespaces when ns is NULL, in file order, a name once. */
+const struct cfg_object *configs_object(const struct agent *a,
+	enum cfg_kind kind, bool secret, const char *ns, const char *name,
+	const struct mfile **file);
+typedef void (*configs_fn)(const struct cfg_object *o, const struct mfile *f,
+	void *arg);
+void configs_foreach(const struct agent *a, enum cfg_kind kind, bool secret,
+	const char *ns, configs_fn fn, void *arg);
 /* Claims in the manifests get their directories (before pods start). */
 void configs_bind(struct agent *a);
 /* reclaim = Delete: remove the data of claims gone and unused. */
@@ -579,5 +590,9 @@ void svcjson_endpoints(struct jsonw *w, const struct agent *a,
 	const struct svc *s);
 void eventjson_write(struct jsonw *w, const struct agent *a,
 	const struct event *e);
+/* A ConfigMap (data, binaryData), a Secret (keys and sizes only: its
+ * values never leave picolet this way) or a claim (bound, its dir). */
+void cfgjson_write(struct jsonw *w, const struct agent *a,
+	const struct cfg_object *o, const struct mfile *f);
 
 #endif

@@ -120,6 +120,7 @@ mfile_load(struct mdir *m, const char *name)
 		f = xcalloc(1, sizeof(*f));
 		snprintf(f->name, sizeof(f->name), "%s", name);
 		f->seq = ++m->seq;
+		f->first_ns = time_now_ns();
 		TAILQ_INSERT_TAIL(&m->files, f, entry);
 	}
 	memset(&f->diags, 0, sizeof(f->diags));

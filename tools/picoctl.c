@@ -22,8 +22,11 @@ static const struct usage usages[] = {
 	    "[-l SELECTOR]\n"
 	    "picoctl get events [-n NS | -A]\n"
 	    "picoctl get svc|endpoints [NAME] [-n NS | -A] "
+	    "[-o wide|json|yaml|name] [-l SELECTOR]\n"
+	    "picoctl get configmaps|secrets|pvc [NAME] [-n NS | -A] "
 	    "[-o wide|json|yaml|name] [-l SELECTOR]" },
-	{ "describe", "picoctl describe pod|svc NAME [-n NS]" },
+	{ "describe", "picoctl describe pod|svc|configmap|secret|pvc NAME "
+	    "[-n NS]" },
 	{ "logs", "picoctl logs POD [-c CONTAINER] [-f] [-p] [--tail N] "
 	    "[--timestamps] [-n NS]" },
 	{ "exec", "picoctl exec POD [-c CONTAINER] [-n NS] [-i] [-t] [--run DIR] "
@@ -337,13 +340,21 @@ main(int argc, char **argv)
 		printf("picoctl version %s\n", PICOLET_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "get") == 0)
-		return ctl.nargs > 0 && ctl_svc_resource(ctl.args[0]) ?
-		    ctl_cmd_get_svc(&ctl) : ctl_cmd_get(&ctl);
-	if (strcmp(cmd, "describe") == 0)
-		return ctl.nargs > 0 && ctl_svc_resource(ctl.args[0]) &&
-		    ctl.args[0][0] == 's' ? ctl_cmd_describe_svc(&ctl) :
-		    ctl_cmd_describe(&ctl);
+	if (strcmp(cmd, "get") == 0) {
+		if (ctl.nargs > 0 && ctl_svc_resource(ctl.args[0]))
+			return ctl_cmd_get_svc(&ctl);
+		if (ctl.nargs > 0 && ctl_cfg_resource(ctl.args[0]))
+			return ctl_cmd_get_cfg(&ctl);
+		return ctl_cmd_get(&ctl);
+	}
+	if (strcmp(cmd, "describe") == 0) {
+		if (ctl.nargs > 0 && ctl_svc_resource(ctl.args[0]) &&
+		    ctl.args[0][0] == 's')
+			return ctl_cmd_describe_svc(&ctl);
+		if (ctl.nargs > 0 && ctl_cfg_resource(ctl.args[0]))
+			return ctl_cmd_describe_cfg(&ctl);
+		return ctl_cmd_describe(&ctl);
+	}
 	if (strcmp(cmd, "logs") == 0 || strcmp(cmd, "log") == 0)
 		return ctl_cmd_logs(&ctl);
 	if (strcmp(cmd, "exec") == 0)

@@ -77,6 +77,24 @@ int ctl_cmd_image(struct ctl *ctl);
 /* picoctl_describe.c */
 int ctl_cmd_describe(struct ctl *ctl);
 
+/* picoctl_res.c: `get` of a resource served as a v1 list and by name;
+ * row() writes one table line (tab-separated, '\n'-terminated) with the
+ * NAMESPACE cell first when all_ns. */
+struct ctl_res {
+	const char *res;	/* the URL segment */
+	const char *kind;	/* of one item, as -o json shows it */
+	const char *name;	/* -o name prefix */
+	const char *header;	/* the columns after NAME */
+	const char *wide;	/* -o wide's further columns, or NULL */
+	void (*row)(const struct json *o, bool wide, bool all_ns,
+	    int64_t now, struct buf *t);
+};
+int ctl_get_res(struct ctl *ctl, const struct ctl_res *rt);
+void ctl_res_path(const struct ctl *ctl, const struct ctl_res *rt,
+	const char *name, struct buf *path);
+/* GET and parse; NULL on any failure, nothing printed */
+struct json *ctl_quiet_get(const struct ctl *ctl, const char *path);
+
 /* picoctl_svc.c: get services|endpoints, describe service */
 bool ctl_svc_resource(const char *what);	/* svc, ep and their names */
 int ctl_cmd_get_svc(struct ctl *ctl);
@@ -116,6 +134,42 @@ void fmt_ep_row(const struct json *ep, bool all_ns, int64_t now,
 /* describe text before the tabwriter; ep may be NULL, events is the
  * namespace's event items (filtered here) or NULL */
 void fmt_svc_describe(const struct json *svc, const struct json *ep,
+	const struct json *events, int64_t now, struct buf *b);
+
+/* describe's "Title:\tk<sep>v" lines ("<none>"), and its Events: block
+ * from a namespace's event items, those naming kind/name */
+void fmt_kv_lines(struct buf *b, const char *title, const struct json *m,
+	const char *sep);
+void fmt_events(const char *kind, const char *name, const struct json *items,
+	int64_t now, struct buf *b);
+
+/* picoctl_cfg.c: get configmaps|secrets|persistentvolumeclaims, and
+ * describe them */
+bool ctl_cfg_resource(const char *what);	/* cm, secret, pvc, ... */
+int ctl_cmd_get_cfg(struct ctl *ctl);
+int ctl_cmd_describe_cfg(struct ctl *ctl);
+/* The disk use of a directory tree (st_blocks, not crossing mounts or
+ * following symlinks), at most max_entries entries: -E2BIG past that,
+ * -EACCES when some could not be read (*bytes then counts what was
+ * seen), -errno on failure. */
+int ctl_disk_use(const char *dir, long max_entries, int64_t *bytes,
+	long *entries);
+
+/* picoctl_cfgfmt.c: table rows as struct ctl_res wants them, the ACCESS
+ * MODES cell (RWO,ROX,RWX,RWOP), a size as "512", "12Ki", "1.5Mi", and
+ * describe text before the tabwriter; used may be NULL. */
+void fmt_cm_row(const struct json *cm, bool wide, bool all_ns, int64_t now,
+	struct buf *t);
+void fmt_secret_row(const struct json *s, bool wide, bool all_ns,
+	int64_t now, struct buf *t);
+void fmt_pvc_row(const struct json *pvc, bool wide, bool all_ns,
+	int64_t now, struct buf *t);
+void fmt_access_modes(const struct json *modes, struct buf *out);
+void fmt_disk_size(int64_t bytes, char *out, size_t len);
+void fmt_cm_describe(const struct json *cm, const struct json *events,
+	int64_t now, struct buf *b);
+void fmt_secret_describe(const struct json *s, struct buf *b);
+void fmt_pvc_describe(const struct json *pvc, const char *used,
 	const struct json *events, int64_t now, struct buf *b);
 
 /* -o json|yaml of one object, and of a kubectl List (picoctl_get.c). */

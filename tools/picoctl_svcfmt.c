@@ -259,8 +259,8 @@ fmt_ep_row(const struct json *ep, bool all_ns, int64_t now, struct buf *t)
 }
 
 /* printLabelsMultiline: "Title:\tk=v\n\tk2=v2\n", lines cut at 140 */
-static void
-kv_lines(struct buf *b, const char *title, const struct json *m,
+void
+fmt_kv_lines(struct buf *b, const char *title, const struct json *m,
     const char *sep)
 {
 	const struct json **v;
@@ -290,10 +290,10 @@ evcmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* DescribeEvents over the events that name this service. */
-static void
-svc_events(const struct json *svc, const struct json *items, int64_t now,
-    struct buf *b)
+/* DescribeEvents over the events that name this object. */
+void
+fmt_events(const char *kind, const char *name, const struct json *items,
+    int64_t now, struct buf *b)
 {
 	const struct json **v, *e;
 	char age[32], first[32];
@@ -303,9 +303,8 @@ svc_events(const struct json *svc, const struct json *items, int64_t now,
 
 	v = xcalloc(arrlen(items) + 1, sizeof(*v));
 	for (e = arrlen(items) ? items->child : NULL; e; e = e->next)
-		if (!strcmp(jstr(e, "involvedObject.kind"), "Service") &&
-		    !strcmp(jstr(e, "involvedObject.name"),
-		    jstr(svc, "metadata.name")))
+		if (!strcmp(jstr(e, "involvedObject.kind"), kind) &&
+		    !strcmp(jstr(e, "involvedObject.name"), name))
 			v[n++] = e;
 	qsort(v, n, sizeof(*v), evcmp);
 	buf_puts(b, n ? "Events:\n  Type\tReason\tAge\tFrom\tMessage\n"
@@ -363,8 +362,8 @@ fmt_svc_describe(const struct json *svc, const struct json *ep,
 
 	buf_printf(b, "Name:\t%s\n", jstr(svc, "metadata.name"));
 	buf_printf(b, "Namespace:\t%s\n", jstr(svc, "metadata.namespace"));
-	kv_lines(b, "Labels", json_path(svc, "metadata.labels"), "=");
-	kv_lines(b, "Annotations", json_path(svc, "metadata.annotations"),
+	fmt_kv_lines(b, "Labels", json_path(svc, "metadata.labels"), "=");
+	fmt_kv_lines(b, "Annotations", json_path(svc, "metadata.annotations"),
 	    ": ");
 	buf_puts(b, "Selector:\t");
 	fmt_labels(sel, b);
@@ -407,5 +406,5 @@ fmt_svc_describe(const struct json *svc, const struct json *ep,
 	    !strcmp(type, "LoadBalancer"))
 		buf_printf(b, "External Traffic Policy:\t%s\n",
 		    pol[0] ? pol : "Cluster");
-	svc_events(svc, events, now, b);
+	fmt_events("Service", jstr(svc, "metadata.name"), events, now, b);
 }

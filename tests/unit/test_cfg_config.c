@@ -107,8 +107,10 @@ configmap_values(void **state)
 	assert_non_null(b);
 	assert_int_equal(b->len, 4);
 	assert_memory_equal(b->data, "\x00\x01\x02\xff", 4);
+	assert_true(b->binary);			/* shown as binaryData */
 	b = cfg_config_get(c, "b.txt");
 	assert_string_equal((const char *)b->data, "hello");
+	assert_false(b->binary);
 	assert_int_equal(cfg_config_get(c, "empty")->len, 0);
 	assert_null(cfg_config_get(c, "nope"));
 	assert_int_equal(c->bytes, 1 + 4 + 5 + 0);
@@ -152,6 +154,7 @@ secret_values(void **state)
 	assert_string_equal((char *)cfg_config_get(c, "over")->data, "new");
 	assert_string_equal((char *)cfg_config_get(c, "note")->data,
 	    "plain text");
+	assert_false(cfg_config_get(c, "over")->binary);  /* a Secret's: no */
 	assert_int_equal(c->bytes, strlen(SECRET) + 5 + 3 + 10);
 	memcpy(h1, c->data_hash, sizeof(h1));
 	cfg_objects_free(o, n);
@@ -332,6 +335,7 @@ pvc_values(void **state)
 	c = o[0].u.pvc;
 	assert_string_equal(c->meta.name, "data");
 	assert_int_equal(c->request, 1024 * 1024 * 1024);
+	assert_string_equal(c->request_text, "1Gi");	/* shown as written */
 	assert_string_equal(c->access_modes[0], "ReadWriteOnce");
 	assert_string_equal(c->access_modes[1], "ReadOnlyMany");
 	assert_null(c->access_modes[2]);
