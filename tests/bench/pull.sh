@@ -150,18 +150,23 @@ storage:
 http:
   addr: 127.0.0.1:5000
 EOF
-	inns docker-registry serve "$T/reg/config.yml" >"$T/reg/log" 2>&1 &
+	# nsenter itself (it execs), not the inns function: $! must be the
+	# process to stop
+	nsenter --net="/run/netns/$NETNS" -- docker-registry serve \
+	    "$T/reg/config.yml" >"$T/reg/log" 2>&1 &
 	REG_PID=$!
 	wait_until 'inns curl -s -o /dev/null http://127.0.0.1:5000/v2/' 10
 }
 
 start_picolet() {
 	rm -rf "$T/state" && mkdir -p "$T/state"
-	inns "$PICOLET_BIN/picolet" -c "$T/picolet.conf" </dev/null \
-	    >>"$T/picolet.log" 2>&1 &
+	nsenter --net="/run/netns/$NETNS" -- "$PICOLET_BIN/picolet" \
+	    -c "$T/picolet.conf" </dev/null >>"$T/picolet.log" 2>&1 &
 	PICOLET_PID=$!
 	wait_until 'alive $PICOLET_PID && pctl status' 10 ||
 	    { tail -n 20 "$T/picolet.log" >&2; die "picolet did not start"; }
+	[ "$(readlink "/proc/$PICOLET_PID/exe")" = "$PICOLET_BIN/picolet" ] ||
+	    die "pid $PICOLET_PID is not picolet"
 }
 
 stop_picolet() {
