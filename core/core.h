@@ -305,6 +305,10 @@ void ctr_retry(struct ctr *c, int seconds);
 void ctr_after_exit(struct ctr *c, const struct ctr_term *t,
 	bool start_error);
 void ctr_log_dir(const struct ctr *c, char *buf, size_t len);
+/* Layer, cgroup, log dir and the spec file in dir (ctr_prepare.c). */
+struct store_image;
+int ctr_prepare(struct ctr *c, const struct store_image *img, char **cenv,
+	char *dir, size_t dlen, struct err *err);
 void ctr_cgroup_rel(const struct ctr *c, char *buf, size_t len);
 void ctr_remove_later(struct agent *a, const char *path);
 void ctr_adopt(struct ctr *c);
