@@ -66,6 +66,11 @@ struct net_http_conn;
 typedef void (*net_http_handler)(struct net_http_conn *c,
 	const struct net_http_req *req, void *arg);
 
+/* Listening sockets (listen.c): fd, or -errno with err. */
+int net_listen_unix(const char *path, mode_t mode, struct err *err);
+/* "host:port", "[v6]:port" or ":port", numeric hosts ("localhost" too) */
+int net_listen_tcp(const char *spec, struct err *err);
+
 /* Listen on a Unix socket path (replaced if stale, mode applied), and on
  * host:port when listen is non-NULL and non-empty. */
 int net_http_start(struct net_http_server **out, struct ev_loop *loop,
