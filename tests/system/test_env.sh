@@ -13,31 +13,10 @@
 #    only on failure, shown by describe;
 #  - activeDeadlineSeconds: the pod Failed, reason DeadlineExceeded.
 . "$(dirname "$0")/lib.sh"
-
-command -v jq >/dev/null || { not_ok "$TEST_NAME: needs jq"; exit 1; }
+. "$(dirname "$0")/jq.sh"
 
 HOST_ADDR=10.213.0.5
 
-pjq() {	# POD FILTER
-	pctl get pods "$1" -o json 2>/dev/null | jq -r "$2" 2>/dev/null
-}
-absent() {
-	local n
-	n=$(pctl get pods -o json 2>/dev/null | jq --arg p "$1" \
-	    '[.items[] | select(.metadata.name == $p)] | length') &&
-	    [ "$n" = 0 ]
-}
-gone() {
-	local n
-	for n; do rm_manifest "$n.yaml"; done
-	for n; do wait_for "absent $n" 20 "$n gone" || return 1; done
-}
-events() {	# POD [REASON]
-	http_get /api/v1/namespaces/default/events 2>/dev/null |
-	    jq -r --arg p "$1" --arg r "${2:-}" '.items[] |
-	    select(.involvedObject.name == $p and ($r == "" or .reason == $r)) |
-	    "\(.count)\t\(.reason)\t\(.message)"'
-}
 # envval LOG NAME: NAME's value in the `env` output LOG.
 envval() { printf '%s\n' "$1" | sed -n "s/^$2=//p"; }
 check_env() {	# LOG NAME WANT

@@ -10,8 +10,7 @@
 # The hooks write into the container's log through /proc/1/fd/1 (the
 # workload's stdout), so the order of events is the order of log lines.
 . "$(dirname "$0")/lib.sh"
-
-command -v jq >/dev/null || { not_ok "$TEST_NAME: needs jq"; exit 1; }
+. "$(dirname "$0")/jq.sh"
 
 SPIN='trap "echo got TERM; exit 0" TERM
 while :; do sleep 1 & wait $!; done'
@@ -46,22 +45,11 @@ q() {
 }
 restarts() { q "$1" '$C.restartCount'; }
 cstate() { q "$1" '$C.state | keys[0]'; }
-absent() {
-	local n
-	n=$(pctl get pods -o json 2>/dev/null | jq --arg p "$1" \
-	    '[.items[] | select(.metadata.name == $p)] | length') &&
-	    [ "$n" = 0 ]
-}
 events() {	# POD [REASON]: "count<TAB>reason<TAB>message"
 	http_get /api/v1/namespaces/default/events 2>/dev/null |
 	    jq -r --arg p "$1" --arg r "${2:-}" '.items[] |
 	    select(.involvedObject.name == $p and ($r == "" or .reason == $r)) |
 	    "\(.count)\t\(.reason)\t\(.message)"'
-}
-gone() {
-	local n
-	for n; do rm_manifest "$n.yaml"; done
-	for n; do wait_for "absent $n" 20 "$n gone" || return 1; done
 }
 # follow_log POD OUT: copy the container's log as it grows (the pod's log
 # dir goes away with the pod; tail keeps the open file).

@@ -13,8 +13,7 @@
 #  - a sidecar (restartPolicy Always on an init container) starts first,
 #    lets the next ones go, and keeps running beside the app.
 . "$(dirname "$0")/lib.sh"
-
-command -v jq >/dev/null || { not_ok "$TEST_NAME: needs jq"; exit 1; }
+. "$(dirname "$0")/jq.sh"
 
 # ipod NAME POLICY 'NAME SCRIPT'... -- 'APP SCRIPT' [EXTRA]: a pod with
 # the given init containers (NAME<TAB>SCRIPT; a NAME ending in "!" is a
@@ -48,28 +47,8 @@ EOF
 SPIN='trap "exit 0" TERM
 while :; do sleep 1 & wait $!; done'
 
-pjq() {	# POD FILTER
-	pctl get pods "$1" -o json 2>/dev/null | jq -r "$2" 2>/dev/null
-}
-absent() {
-	local n
-	n=$(pctl get pods -o json 2>/dev/null | jq --arg p "$1" \
-	    '[.items[] | select(.metadata.name == $p)] | length') &&
-	    [ "$n" = 0 ]
-}
-gone() {
-	local n
-	for n; do rm_manifest "$n.yaml"; done
-	for n; do wait_for "absent $n" 20 "$n gone" || return 1; done
-}
 status_col() {
 	pctl get pods "$1" 2>/dev/null | awk 'NR == 2 { print $3 }'
-}
-events() {	# POD [REASON]
-	http_get /api/v1/namespaces/default/events 2>/dev/null |
-	    jq -r --arg p "$1" --arg r "${2:-}" '.items[] |
-	    select(.involvedObject.name == $p and ($r == "" or .reason == $r)) |
-	    "\(.count)\t\(.reason)\t\(.message)"'
 }
 # logts POD CONTAINER first|last: the first or last log line's time, ns.
 logts() {
