@@ -35,12 +35,7 @@
 # BENCH_KEEP=1 (keep the temp dir).
 set -u
 
-DIR=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$DIR/../.." && pwd)
-PICOLET_BIN=$(cd "${PICOLET_BIN:-$REPO/build}" 2>/dev/null && pwd) ||
-    { echo "bench: no build dir; run make first"; exit 1; }
-OUT=$PICOLET_BIN/bench
-FIXTURES=$PICOLET_BIN/fixtures
+. "$(dirname "$0")/lib.sh"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	RUNS=${BENCH_RUNS:-10} PODS=${BENCH_PODS:-10} WAKE=${BENCH_WAKE_SECS:-5}
 else
@@ -49,21 +44,9 @@ fi
 WAKE_PODS=10
 [ "$PODS" -lt "$WAKE_PODS" ] && WAKE_PODS=$PODS
 WARMUP=3
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RES=$OUT/results-$STAMP.txt
-T=""
 NETNS=picolet-bench-$$
 CGNAME=picolet-bench-$$
-PICOLET_PID=""
-SLEEP_PID=""
-FINDINGS=()
-
-log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-raw() { printf '%s\n' "$*" >>"$RES"; }
-finding() { FINDINGS+=("$*"); log "FINDING: $*"; raw "finding: $*"; }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
 # ---- set-up ----
 
@@ -128,7 +111,6 @@ mk_bundle() {	# DIR ARGS_JSON
 	    mv "$1/config.json.new" "$1/config.json"
 }
 
-pctl() { "$PICOLET_BIN/picoctl" -s "$T/picolet.sock" "$@"; }
 pods_json() { pctl get pods -A -o json 2>/dev/null; }
 npods() { pods_json | jq '.items | length' 2>/dev/null; }
 nrunning() {
@@ -154,60 +136,6 @@ start_picolet() {
 	PICOLET_PID=$!
 	wait_until 'alive $PICOLET_PID && pctl status' 10 ||
 	    { tail -n 20 "$T/picolet.log" >&2; die "picolet did not start"; }
-}
-
-# ---- clean-up ----
-
-pids_under_t() {
-	grep -lasF "$T/" /proc/[0-9]*/cmdline 2>/dev/null |
-	    awk -F/ '{ print $3 }' | grep -vx -e "$$" -e "$BASHPID"
-}
-children_of() {
-	local p
-	for p; do
-		awk -v p="$p" '/^PPid:/ { if ($2 == p) { split(FILENAME, a, "/"); print a[3] } }' \
-		    /proc/[0-9]*/status 2>/dev/null
-	done
-}
-our_cgroups() {	# deepest first
-	find /sys/fs/cgroup -mindepth 1 -maxdepth 8 -type d -path "*/$CGNAME*" \
-	    2>/dev/null | awk '{ print length($0), $0 }' | sort -rn | cut -d' ' -f2-
-}
-
-cleanup() {
-	local rc=$? i d m left
-	trap - EXIT INT TERM
-	alive "$SLEEP_PID" && kill "$SLEEP_PID"
-	[ -n "$T" ] && [ -d "$T" ] || { ip netns del "$NETNS" 2>/dev/null; exit $rc; }
-	if alive "$PICOLET_PID"; then
-		kill -TERM "$PICOLET_PID"
-		wait "$PICOLET_PID" 2>/dev/null
-	fi
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		left=$(pids_under_t)
-		left="$left $(children_of $left)"
-		for d in $(our_cgroups); do
-			left="$left $(cat "$d/cgroup.procs" 2>/dev/null)"
-		done
-		left=$(echo $left)
-		[ -n "$left" ] || break
-		kill -KILL $left 2>/dev/null
-		sleep 0.2
-	done
-	for d in $(our_cgroups); do rmdir "$d" 2>/dev/null; done
-	for m in $(awk -v t="$T/" 'index($5, t) == 1 { print length($5), $5 }' \
-	    /proc/self/mountinfo | sort -rn | cut -d' ' -f2-); do
-		umount -l "$m" 2>/dev/null
-	done
-	ip netns del "$NETNS" 2>/dev/null
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		log "kept $T"
-	elif awk -v t="$T/" 'index($5, t) == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; then
-		log "mounts remain under $T; not removing it"
-	else
-		rm -rf --one-file-system "$T"
-	fi
-	exit $rc
 }
 
 # ---- stats ----
@@ -351,11 +279,12 @@ bench_mem() {
 	[ -n "$wl" ] && raw "mem workload(busybox sleep, in a pod) pid=$wl pss_kib=$(pss "$wl") rss_kib=$(rss "$wl")"
 	sleep 3600 &
 	SLEEP_PID=$!
+	BENCH_BG_PIDS=$SLEEP_PID	# killed by bench_cleanup if we die here
 	sleep 0.2
 	raw "mem baseline(/bin/sleep) pss_kib=$(pss "$SLEEP_PID") rss_kib=$(rss "$SLEEP_PID")"
 	kill "$SLEEP_PID"
 	wait "$SLEEP_PID" 2>/dev/null
-	SLEEP_PID=""
+	BENCH_BG_PIDS=""
 }
 
 # ---- 3. wake-ups ----
@@ -491,7 +420,7 @@ build_helper
 mkdir -p "$OUT"
 [ -f "$FIXTURES/busybox-oci.tar" ] || "$REPO/tests/fixtures/mkimage.sh" "$FIXTURES" >/dev/null ||
     die "building the image fixtures failed"
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 T=$(mktemp -d /tmp/picolet-bench.XXXXXX)
