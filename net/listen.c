@@ -51,6 +51,8 @@ net_listen_unix(const char *path, mode_t mode, struct err *err)
 	mode_t old;
 	int fd, r;
 
+	if (path == NULL || path[0] == '\0')
+		return err_setx(err, EINVAL, "listen: no socket path");
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return err_setx(err, ENAMETOOLONG, "%s: path too long", path);
 	if ((r = unlink_stale(path, err)) < 0)
