@@ -21,34 +21,17 @@
 # $PICOLET_BIN/bench/pull-<stamp>.txt.
 set -u
 
-DIR=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$DIR/../.." && pwd)
-PICOLET_BIN=$(cd "${PICOLET_BIN:-$REPO/build}" 2>/dev/null && pwd) ||
-    { echo "bench: no build dir; run make first"; exit 1; }
-OUT=$PICOLET_BIN/bench
-FIXTURES=$PICOLET_BIN/fixtures
+. "$(dirname "$0")/lib.sh"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	RUNS=${BENCH_PULL_RUNS:-1} MIB=${BENCH_PULL_MIB:-20}
 else
 	RUNS=${BENCH_PULL_RUNS:-3} MIB=${BENCH_PULL_MIB:-50}
 fi
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RES=$OUT/pull-$STAMP.txt
-T=""
 NETNS=picolet-pullbench-$$
 CGNAME=picolet-pullbench-$$
-PICOLET_PID=""
 REG_PID=""
-FINDINGS=()
 
-log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-raw() { printf '%s\n' "$*" >>"$RES"; }
-finding() { FINDINGS+=("$*"); log "FINDING: $*"; raw "finding: $*"; }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
-pctl() { "$PICOLET_BIN/picoctl" -s "$T/picolet.sock" "$@"; }
-inns() { nsenter --net="/run/netns/$NETNS" -- "$@"; }
 kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status" 2>/dev/null; }
 wait_until() {	# COND SECS
 	local deadline=$(($(now_ms) + $2 * 1000))
@@ -60,37 +43,7 @@ wait_until() {	# COND SECS
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-# ---- set-up and clean-up ----
-
-write_conf() {
-	cat >"$T/picolet.conf" <<EOF
-[paths]
-manifests = $T/manifests
-state = $T/state
-run = $T/run
-logs = $T/logs
-shim = $PICOLET_BIN/picolet-shim
-cgroup = $CGNAME
-[api]
-socket = $T/picolet.sock
-EOF
-}
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	alive "$PICOLET_PID" && { kill -TERM "$PICOLET_PID"; wait "$PICOLET_PID" 2>/dev/null; }
-	alive "$REG_PID" && { kill "$REG_PID"; wait "$REG_PID" 2>/dev/null; }
-	ip netns del "$NETNS" 2>/dev/null
-	find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d -name "$CGNAME" \
-	    -exec rmdir {} + 2>/dev/null
-	if [ -n "$T" ] && [ "${BENCH_KEEP:-0}" = 1 ]; then
-		log "kept $T"
-	elif [ -n "$T" ]; then
-		rm -rf --one-file-system "$T"
-	fi
-	exit $rc
-}
+# ---- set-up ----
 
 # The busybox fixture plus one layer of MIB random bytes, as an OCI
 # layout in $T/big (python3: it rewrites config, manifest and index).
@@ -155,6 +108,7 @@ EOF
 	nsenter --net="/run/netns/$NETNS" -- docker-registry serve \
 	    "$T/reg/config.yml" >"$T/reg/log" 2>&1 &
 	REG_PID=$!
+	BENCH_BG_PIDS=$REG_PID	# stopped by bench_cleanup
 	wait_until 'inns curl -s -o /dev/null http://127.0.0.1:5000/v2/' 10
 }
 
@@ -217,7 +171,7 @@ done
 mkdir -p "$OUT"
 [ -f "$FIXTURES/busybox-oci.tar" ] || "$REPO/tests/fixtures/mkimage.sh" "$FIXTURES" >/dev/null ||
     die "building the image fixtures failed"
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 T=$(mktemp -d /tmp/picolet-pullbench.XXXXXX)
