@@ -1,7 +1,7 @@
-# lib.sh: sourced by the benchmarks that run picolet with pods
-# (run.sh, probes.sh, svc.sh, pull.sh): a temp dir with a tmpfs run dir, a network
-# namespace and a cgroup name of their own, picolet started in that netns
-# (in the host mount namespace, as on a device), and an EXIT trap that
+# lib.sh: sourced by the benchmarks (run.sh, probes.sh, svc.sh,
+# pull.sh): a temp dir with a tmpfs run dir, a network namespace and a
+# cgroup name of their own, picolet started in that netns (in the host
+# mount namespace, as on a device), and an EXIT trap that
 # stops picolet and removes what it and the pods left, found by the temp
 # dir and the cgroup name, never by a process name.
 #
