@@ -161,6 +161,26 @@ struct rt_proj_file {
 int rt_proj_write(const char *dir, const struct rt_proj_file *f, size_t n,
 	gid_t gid, struct err *err);
 
+/* ---- project quotas (quota.c) ---- */
+
+/*
+ * -EOPNOTSUPP: the file system has no project ids; -ESRCH: it counts no
+ * project quotas; -ENOSYS: no quotas at all (or no quotactl_fd, < 5.14).
+ */
+/* dirfd's project id if it passes it on (FS_XFLAG_PROJINHERIT), else 0. */
+int rt_quota_project(int dirfd, uint32_t *id, struct err *err);
+/* Give dirfd the project id, inherited by what is made inside it. */
+int rt_quota_assign(int dirfd, uint32_t id, struct err *err);
+/* The id on everything already below dirfd (same file system only). */
+int rt_quota_tag_tree(int dirfd, uint32_t id, struct err *err);
+/* Hard limit of the id's blocks, bytes rounded up to 1 KiB; 0: none. */
+int rt_quota_limit(int dirfd, uint32_t id, int64_t bytes, struct err *err);
+/* 1 when project limits are enforced on dirfd's file system, else 0. */
+int rt_quota_enforced(int dirfd, struct err *err);
+/* Bytes the id holds and its limit (0: none). */
+int rt_quota_usage(int dirfd, uint32_t id, int64_t *used, int64_t *limit,
+	struct err *err);
+
 /* ---- container spec ---- */
 
 enum rt_prop { RT_PROP_PRIVATE, RT_PROP_SLAVE, RT_PROP_SHARED };
