@@ -120,7 +120,7 @@ agent_sync(struct agent *a)
 	/* The manifests' objects just changed: the service table points
 	 * into them, and containers starting below read it for their env. */
 	services_compute(a);
-	configs_bind(a);
+	claims_bind(a);
 	w = collect(a, &n);
 	if (a->stopping)
 		n = 0;

@@ -1,18 +1,15 @@
 /*
  * configs: ConfigMaps, Secrets and PersistentVolumeClaims as the manifest
- * files hold them.  Nothing is copied: lookups walk the files' last good
+ * files hold them (what a claim is bound to: claims.c).  Nothing is copied: lookups walk the files' last good
  * objects (the first file to define a name wins, as for pods), so a
  * Secret's bytes live once, in memory.  When the manifests change,
  * configs_changed brings their users along: containers waiting for a
  * missing object try again, and ConfigMap, Secret and downward API
  * volumes get their new contents.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/core.h"
 #include "core/log.h"
@@ -120,95 +117,6 @@ configs_check_update(const struct agent *a, const struct cfg_object *objs,
 	return r;
 }
 
-void
-pvc_dir(const struct agent *a, const char *ns, const char *name, char *buf,
-    size_t len)
-{
-	snprintf(buf, len, "%s/volumes/%s/%s", a->conf.state, ns, name);
-}
-
-/* A claim is bound when its manifest is read: its directory exists from
- * then on and outlives pods, picolet and (unless configured) the claim. */
-void
-configs_bind(struct agent *a)
-{
-	const struct mfile *f;
-	struct err err;
-	char dir[4200];
-	size_t i;
-
-	TAILQ_FOREACH(f, &a->mdir.files, entry) {
-		for (i = 0; i < f->nobjs; i++) {
-			const struct cfg_object *o = &f->objs[i];
-
-			if (o->kind != CFG_KIND_PVC)
-				continue;
-			pvc_dir(a, o->namespace, o->name, dir, sizeof(dir));
-			if (access(dir, F_OK) == 0)
-				continue;
-			if (mkdir_p(dir, 0700, &err) < 0 ||
-			    (chmod(dir, 0777) < 0 &&
-			    err_set(&err, errno, "chmod %s", dir) < 0))
-				log_error("claim %s/%s: %s", o->namespace,
-				    o->name, err.msg);
-			else
-				log_info("claim %s/%s: bound to %s",
-				    o->namespace, o->name, dir);
-		}
-	}
-}
-
-static bool
-claim_in_use(struct agent *a, const char *ns, const char *name)
-{
-	struct pod *p;
-	size_t i;
-
-	TAILQ_FOREACH(p, &a->pods, entry) {
-		if (p->dead || p->spec == NULL || strcmp(p->ns, ns) != 0)
-			continue;
-		for (i = 0; i < p->spec->nvolumes; i++)
-			if (p->spec->volumes[i].kind == CFG_VOL_PVC &&
-			    strcmp(p->spec->volumes[i].claim, name) == 0)
-				return true;
-	}
-	return false;
-}
-
-/* reclaim = Delete: claims whose manifests are gone, and that no pod
- * uses any more, lose their data (by a job: it may be large). */
-void
-configs_reclaim(struct agent *a)
-{
-	char dir[4200], path[4500];
-	struct dirent *ns, *cl;
-	DIR *d, *e;
-
-	snprintf(dir, sizeof(dir), "%s/volumes", a->conf.state);
-	if (!a->conf.reclaim_delete || (d = opendir(dir)) == NULL)
-		return;
-	while ((ns = readdir(d)) != NULL) {
-		if (ns->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, ns->d_name);
-		if ((e = opendir(path)) == NULL)
-			continue;
-		while ((cl = readdir(e)) != NULL) {
-			if (cl->d_name[0] == '.' ||
-			    pvc_find(a, ns->d_name, cl->d_name) != NULL ||
-			    claim_in_use(a, ns->d_name, cl->d_name))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s/%s", dir,
-			    ns->d_name, cl->d_name);
-			log_info("claim %s/%s: released, its data deleted "
-			    "(reclaim = Delete)", ns->d_name, cl->d_name);
-			ctr_remove_later(a, path);
-		}
-		closedir(e);
-	}
-	closedir(d);
-}
-
 static bool
 waits_for_config(const struct ctr *c)
 {
@@ -224,7 +132,7 @@ configs_changed(struct agent *a)
 	struct pod *p;
 	size_t i;
 
-	configs_reclaim(a);
+	claims_reclaim(a);
 	TAILQ_FOREACH(p, &a->pods, entry) {
 		if (p->dead || p->deletion_ns != 0 || p->spec == NULL)
 			continue;

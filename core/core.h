@@ -532,8 +532,6 @@ const struct cfg_config *config_find(const struct agent *a, const char *ns,
 	const char *name, bool secret);
 const struct cfg_pvc *pvc_find(const struct agent *a, const char *ns,
 	const char *name);
-void pvc_dir(const struct agent *a, const char *ns, const char *name,
-	char *buf, size_t len);
 /* A new version of a file may not change an immutable object. */
 int configs_check_update(const struct agent *a,
 	const struct cfg_object *objs, size_t n, struct cfg_diags *d);
@@ -547,12 +545,27 @@ typedef void (*configs_fn)(const struct cfg_object *o, const struct mfile *f,
 	void *arg);
 void configs_foreach(const struct agent *a, enum cfg_kind kind, bool secret,
 	const char *ns, configs_fn fn, void *arg);
-/* Claims in the manifests get their directories (before pods start). */
-void configs_bind(struct agent *a);
-/* reclaim = Delete: remove the data of claims gone and unused. */
-void configs_reclaim(struct agent *a);
 /* The manifests changed: waiting containers retry, volumes refresh. */
 void configs_changed(struct agent *a);
+
+/* claims' directories and sizes (claims.c) */
+void pvc_dir(const struct agent *a, const char *ns, const char *name,
+	char *buf, size_t len);
+/* Claims in the manifests get their directories (before pods start),
+ * limited to their requests where there are project quotas. */
+void claims_bind(struct agent *a);
+/* reclaim = Delete: remove the data of claims gone and unused. */
+void claims_reclaim(struct agent *a);
+struct claim_quota {
+	uint32_t id;			/* project id; 0 when not enforced */
+	int64_t used, limit;		/* bytes */
+	char reason[32];		/* why not enforced */
+	char message[4400];
+};
+/* true when the claim's request is enforced (q: id, use, limit), else
+ * false with q's reason and message saying why not. */
+bool claims_quota(const struct agent *a, const char *ns, const char *name,
+	struct claim_quota *q);
 
 /* pod volumes (volumes.c) */
 int volume_path(const struct pod *p, const struct cfg_volume *v, char *buf,

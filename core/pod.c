@@ -446,7 +446,7 @@ teardown(struct pod *p)
 	a->pods_dead = true;
 	a->svc_dirty = true;
 	podnet_idle(a);
-	configs_reclaim(a);	/* a claim it held may be released now */
+	claims_reclaim(a);	/* a claim it held may be released now */
 	ev_timer_stop(a->loop, &p->grace_t);
 	ev_timer_stop(a->loop, &p->deadline_t);
 	if (p->next != NULL) {
