@@ -15,6 +15,7 @@
  * exists.  creationTimestamp is when picolet first saw the object's file.
  */
 #include <mbedtls/base64.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -140,6 +141,35 @@ storage(struct jsonw *w, const char *key, const struct cfg_pvc *c)
 	jw_obj_end(w);
 }
 
+/*
+ * Whether the request is a limit: a condition of picolet's own, as
+ * kubectl shows any condition, True with the project quota holding it,
+ * False saying why not.
+ */
+static void
+quota_condition(struct jsonw *w, const struct agent *a,
+    const struct cfg_object *o)
+{
+	struct claim_quota q;
+	char msg[4600];
+	bool on;
+
+	on = claims_quota(a, o->namespace, o->name, &q);
+	if (on)
+		snprintf(msg, sizeof(msg), "writes past %s fail (project "
+		    "quota %u, %lld bytes used)", o->u.pvc->request_text,
+		    q.id, (long long)q.used);
+	jw_key(w, "conditions");
+	jw_arr(w);
+	jw_obj(w);
+	jw_kstr(w, "type", "QuotaEnforced");
+	jw_kstr(w, "status", on ? "True" : "False");
+	jw_kstr(w, "reason", on ? "ProjectQuota" : q.reason);
+	jw_kstr(w, "message", on ? msg : q.message);
+	jw_obj_end(w);
+	jw_arr_end(w);
+}
+
 static void
 pvc(struct jsonw *w, const struct agent *a, const struct cfg_object *o,
     const struct mfile *f)
@@ -173,6 +203,7 @@ pvc(struct jsonw *w, const struct agent *a, const struct cfg_object *o,
 	if (bound) {
 		modes(w, c);
 		storage(w, "capacity", c);
+		quota_condition(w, a, o);
 	}
 	jw_obj_end(w);
 	jw_obj_end(w);
