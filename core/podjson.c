@@ -137,6 +137,41 @@ container_spec(struct jsonw *w, const struct cfg_container *c)
 	jw_obj_end(w);
 }
 
+/* spec.volumes: each one's name and source, with the fields that say
+ * what it refers to (what `describe pvc` needs for Used By). */
+static void
+volume(struct jsonw *w, const struct cfg_volume *v)
+{
+	jw_obj(w);
+	jw_kstr(w, "name", v->name);
+	jw_key(w, v->type);
+	jw_obj(w);
+	switch (v->kind) {
+	case CFG_VOL_PVC:
+		jw_kstr(w, "claimName", v->claim);
+		if (v->read_only)
+			jw_kbool(w, "readOnly", true);
+		break;
+	case CFG_VOL_HOSTPATH:
+		jw_kstr(w, "path", v->host_path);
+		break;
+	case CFG_VOL_EMPTYDIR:
+		if (v->memory)
+			jw_kstr(w, "medium", "Memory");
+		break;
+	case CFG_VOL_CONFIGMAP:
+	case CFG_VOL_SECRET:
+		if (v->nsrcs == 1 && v->srcs[0].name != NULL)
+			jw_kstr(w, v->kind == CFG_VOL_SECRET ? "secretName" :
+			    "name", v->srcs[0].name);
+		break;
+	default:
+		break;
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
 static void
 spec(struct jsonw *w, const struct pod *p)
 {
@@ -156,6 +191,13 @@ spec(struct jsonw *w, const struct pod *p)
 			jw_arr(w);
 			for (i = 0; i < s->ninit_containers; i++)
 				container_spec(w, &s->init_containers[i]);
+			jw_arr_end(w);
+		}
+		if (s->nvolumes > 0) {
+			jw_key(w, "volumes");
+			jw_arr(w);
+			for (i = 0; i < s->nvolumes; i++)
+				volume(w, &s->volumes[i]);
 			jw_arr_end(w);
 		}
 		jw_kstr(w, "restartPolicy",
