@@ -169,8 +169,10 @@ void fmt_disk_size(int64_t bytes, char *out, size_t len);
 void fmt_cm_describe(const struct json *cm, const struct json *events,
 	int64_t now, struct buf *b);
 void fmt_secret_describe(const struct json *s, struct buf *b);
+/* pods: the namespace's pod list items (for Used By) */
 void fmt_pvc_describe(const struct json *pvc, const char *used,
-	const struct json *events, int64_t now, struct buf *b);
+	const struct json *pods, const struct json *events, int64_t now,
+	struct buf *b);
 
 /* -o json|yaml of one object, and of a kubectl List (picoctl_get.c). */
 void ctl_add_kind(struct json *it, const char *kind);

@@ -128,7 +128,7 @@ int
 ctl_cmd_describe_cfg(struct ctl *ctl)
 {
 	const struct ctl_res *rt = lookup(ctl->args[0]);
-	struct json *o, *ev = NULL;
+	struct json *o, *ev = NULL, *pods = NULL;
 	struct buf path, b, out;
 	int64_t now = (int64_t)time(NULL);
 	char use[4400];
@@ -150,6 +150,11 @@ ctl_cmd_describe_cfg(struct ctl *ctl)
 		    ctl_ns(ctl));
 		ev = ctl_quiet_get(ctl, path.p);
 	}
+	if (rt == &pvc_type) {
+		buf_reset(&path);
+		buf_printf(&path, "/api/v1/namespaces/%s/pods", ctl_ns(ctl));
+		pods = ctl_quiet_get(ctl, path.p);
+	}
 	buf_init(&b, CTL_MAXBODY);
 	buf_init(&out, CTL_MAXBODY);
 	if (rt == &cm_type)
@@ -158,7 +163,8 @@ ctl_cmd_describe_cfg(struct ctl *ctl)
 		fmt_secret_describe(o, &b);
 	else {
 		used(o, use, sizeof(use));
-		fmt_pvc_describe(o, use, json_get(ev, "items"), now, &b);
+		fmt_pvc_describe(o, use, json_get(pods, "items"),
+		    json_get(ev, "items"), now, &b);
 	}
 	fmt_tabwrite(b.p, 0, 2, &out);
 	fputs(out.p ? out.p : "", stdout);
@@ -167,5 +173,6 @@ ctl_cmd_describe_cfg(struct ctl *ctl)
 	buf_free(&path);
 	json_free(o);
 	json_free(ev);
+	json_free(pods);
 	return 0;
 }

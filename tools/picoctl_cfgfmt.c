@@ -259,9 +259,68 @@ fmt_secret_describe(const struct json *s, struct buf *b)
 	free(v);
 }
 
+static bool
+pod_uses_claim(const struct json *pod, const char *claim)
+{
+	const struct json *v = json_path(pod, "spec.volumes");
+
+	for (v = v && v->type == JSON_ARR ? v->child : NULL; v; v = v->next)
+		if (!strcmp(cstr(v, "persistentVolumeClaim.claimName"), claim))
+			return true;
+	return false;
+}
+
+static int
+strpcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "Used By:" and the pods naming the claim, one a line, sorted. */
+static void
+used_by(const struct json *pods, const char *claim, struct buf *b)
+{
+	const struct json *p;
+	const char **names;
+	size_t i, n = 0;
+
+	for (p = pods && pods->type == JSON_ARR ? pods->child : NULL; p;
+	    p = p->next)
+		n++;
+	names = xcalloc(n + 1, sizeof(*names));
+	n = 0;
+	for (p = pods && pods->type == JSON_ARR ? pods->child : NULL; p;
+	    p = p->next)
+		if (pod_uses_claim(p, claim))
+			names[n++] = cstr(p, "metadata.name");
+	qsort(names, n, sizeof(*names), strpcmp);
+	buf_puts(b, "Used By:\t");
+	if (n == 0)
+		buf_puts(b, "<none>\n");
+	for (i = 0; i < n; i++)
+		buf_printf(b, "%s%s\n", i > 0 ? "\t" : "", names[i]);
+	free(names);
+}
+
+/* As kubectl, less the probe and transition times picolet has not. */
+static void
+conditions(const struct json *pvc, struct buf *b)
+{
+	const struct json *c = json_path(pvc, "status.conditions");
+
+	if (c == NULL || c->type != JSON_ARR || c->n == 0)
+		return;
+	buf_puts(b, "Conditions:\n  Type\tStatus\tReason\tMessage\n"
+	    "  ----\t------\t------\t-------\n");
+	for (c = c->child; c; c = c->next)
+		buf_printf(b, "  %s \t%s \t%s \t%s\n", cstr(c, "type"),
+		    cstr(c, "status"), cstr(c, "reason"), cstr(c, "message"));
+}
+
 void
 fmt_pvc_describe(const struct json *pvc, const char *used,
-    const struct json *events, int64_t now, struct buf *b)
+    const struct json *pods, const struct json *events, int64_t now,
+    struct buf *b)
 {
 	const char *mode = cstr(pvc, "spec.volumeMode");
 
@@ -279,6 +338,8 @@ fmt_pvc_describe(const struct json *pvc, const char *used,
 		buf_printf(b, "VolumeMode:\t%s\n", mode);
 	if (used != NULL)
 		buf_printf(b, "Used:\t%s\n", used);
+	used_by(pods, cstr(pvc, "metadata.name"), b);
+	conditions(pvc, b);
 	fmt_events("PersistentVolumeClaim", cstr(pvc, "metadata.name"),
 	    events, now, b);
 }

@@ -5,8 +5,9 @@
 #    STATUS/VOLUME/CAPACITY/ACCESS MODES), -n, -A, -o name|json|yaml|wide,
 #    -l, kubectl's NotFound for an unknown name;
 #  - describe configmap (the data, binaryData as sizes), describe secret
-#    (key: N bytes), describe pvc (bound dir, capacity, modes, and Used:
-#    the dir's disk use after 1 MiB was written into it);
+#    (key: N bytes), describe pvc (bound dir, capacity, modes, Used: the
+#    dir's disk use after 1 MiB was written into it, Used By: the pod
+#    naming the claim, and the QuotaEnforced condition);
 #  - a Secret's value (used by a pod through env, and also
 #    in a last-applied-configuration annotation) appears in no picoctl
 #    output, no API response, not in picolet's log, not in events.
@@ -95,6 +96,8 @@ spec:
     command: [sh, -c, '[ "\$(printf %s "\$PASS" | md5sum | cut -c1-32)" = $SECRET_MD5 ] && echo same; $SLEEP']
     env:
     - {name: PASS, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+  volumes:
+  - {name: d, persistentVolumeClaim: {claimName: data}}
 EOF
 	wait_for 'pctl logs user 2>/dev/null | grep -qx same' 30 "the pod read the Secret" || return 1
 	# what a pod using the claim would write there
@@ -209,6 +212,17 @@ case_describe() {
 	assert_match "$d" 'VolumeMode: +Filesystem' "describe pvc volume mode" || return 1
 	# 1 MiB written into the claim, plus the directory's blocks
 	assert_match "$d" $'\nUsed: +1(\\.[0-9])?Mi\n' "describe pvc Used" || return 1
+	assert_match "$d" $'\nUsed By: +user\n' "describe pvc Used By: the pod" || return 1
+	# Whether the 1Gi is enforced depends on the test dir's file system:
+	# either way the condition says so, and why not.
+	j=$(out get pvc data -o json)
+	case $(jq -r '.status.conditions[] | select(.type == "QuotaEnforced") | .status' <<<"$j") in
+	True)	assert_match "$d" 'QuotaEnforced +True +ProjectQuota +writes past 1Gi fail' \
+		    "describe pvc: quota condition" || return 1 ;;
+	False)	assert_match "$d" 'QuotaEnforced +False +(NoProjectQuotas|QuotasOff) +.*not enforced' \
+		    "describe pvc: why the request is not enforced" || return 1 ;;
+	*)	fail "no QuotaEnforced condition: $j"; return 1 ;;
+	esac
 	assert_contains "$(out describe cm nope)" 'configmaps "nope" not found' "describe unknown cm" || return 1
 }
 

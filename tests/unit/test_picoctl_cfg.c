@@ -47,7 +47,20 @@ static const char pvc_data[] = "{\"kind\":\"PersistentVolumeClaim\","
     "\"volumeMode\":\"Filesystem\",\"volumeName\":"
     "\"/var/lib/picolet/volumes/default/data\"},\"status\":{\"phase\":"
     "\"Bound\",\"accessModes\":[\"ReadOnlyMany\",\"ReadWriteOncePod\","
-    "\"ReadWriteOnce\"],\"capacity\":{\"storage\":\"1Gi\"}}}";
+    "\"ReadWriteOnce\"],\"capacity\":{\"storage\":\"1Gi\"},"
+    "\"conditions\":[{\"type\":\"QuotaEnforced\",\"status\":\"True\","
+    "\"reason\":\"ProjectQuota\",\"message\":\"writes past 1Gi fail\"}]}}";
+
+/* the namespace's pods: two name the claim, one another, one none */
+static const char pods_json[] = "[{\"metadata\":{\"name\":\"web\"},"
+    "\"spec\":{\"volumes\":[{\"name\":\"d\",\"persistentVolumeClaim\":"
+    "{\"claimName\":\"data\"}}]}},{\"metadata\":{\"name\":\"other\"},"
+    "\"spec\":{\"volumes\":[{\"name\":\"d\",\"persistentVolumeClaim\":"
+    "{\"claimName\":\"logs2\"}},{\"name\":\"e\",\"emptyDir\":{}}]}},"
+    "{\"metadata\":{\"name\":\"bare\"},\"spec\":{}},"
+    "{\"metadata\":{\"name\":\"db\"},\"spec\":{\"volumes\":[{\"name\":"
+    "\"x\",\"emptyDir\":{}},{\"name\":\"d\",\"persistentVolumeClaim\":"
+    "{\"claimName\":\"data\",\"readOnly\":true}}]}}]";
 
 /* not bound: no volume, capacity or modes shown; a class */
 static const char pvc_pending[] = "{\"kind\":\"PersistentVolumeClaim\","
@@ -277,26 +290,28 @@ test_describe_secret(void **state)
 }
 
 static void
-describe_pvc(const char *pvc, const char *used, const char *want)
+describe_pvc(const char *pvc, const char *used, const char *pods,
+    const char *want)
 {
-	struct json *j = parse(pvc);
+	struct json *j = parse(pvc), *p = pods ? parse(pods) : NULL;
 	struct buf b, o;
 
 	buf_init(&b, 1 << 20);
 	buf_init(&o, 1 << 20);
-	fmt_pvc_describe(j, used, NULL, NOW, &b);
+	fmt_pvc_describe(j, used, p, NULL, NOW, &b);
 	fmt_tabwrite(b.p, 0, 2, &o);
 	assert_string_equal(o.p, want);
 	buf_free(&b);
 	buf_free(&o);
 	json_free(j);
+	json_free(p);
 }
 
 static void
 test_describe_pvc(void **state)
 {
 	(void)state;
-	describe_pvc(pvc_data, "1.5Mi",
+	describe_pvc(pvc_data, "1.5Mi", pods_json,
 	    "Name:          data\n"
 	    "Namespace:     default\n"
 	    "StorageClass:  \n"
@@ -309,8 +324,14 @@ test_describe_pvc(void **state)
 	    "Access Modes:  RWO,ROX,RWOP\n"
 	    "VolumeMode:    Filesystem\n"
 	    "Used:          1.5Mi\n"
-	    "Events:        <none>\n");
-	describe_pvc(pvc_pending, NULL,
+	    "Used By:       db\n"
+	    "               web\n"
+	    "Conditions:\n"	/* kubectl's "%v \t": the block widens */
+	    "  Type            Status  Reason         Message\n"
+	    "  ----            ------  ------         -------\n"
+	    "  QuotaEnforced   True    ProjectQuota   writes past 1Gi fail\n"
+	    "Events:           <none>\n");
+	describe_pvc(pvc_pending, NULL, "[]",
 	    "Name:          logs\n"
 	    "Namespace:     default\n"
 	    "StorageClass:  local\n"
@@ -321,6 +342,7 @@ test_describe_pvc(void **state)
 	    "Finalizers:    []\n"
 	    "Capacity:      \n"
 	    "Access Modes:  \n"
+	    "Used By:       <none>\n"
 	    "Events:        <none>\n");
 }
 
