@@ -43,9 +43,12 @@ rm -f "$T/boot.vfat"
 mkfs.vfat -F 32 -n PICOBOOT -C "$T/boot.vfat" $((BOOT_MB * 1024)) >/dev/null
 mcopy -i "$T/boot.vfat" -s -p -m "$T/boot/"* ::
 
-# p2: empty but for a note; rcS makes the directories
+# p2: empty but for a note; rcS makes the directories.  Project quotas
+# (which need 256-byte inodes) let picolet hold each PersistentVolumeClaim
+# to its requested size.
 echo "picolet data partition (/var on the device)" >"$T/data/README"
-mkfs.ext4 -q -F -L PICODATA -E root_owner=0:0 -d "$T/data" "$T/data.img" "${DATA_MB}M" >/dev/null
+mkfs.ext4 -q -F -L PICODATA -I 256 -O quota,project -E root_owner=0:0 \
+    -d "$T/data" "$T/data.img" "${DATA_MB}M" >/dev/null
 
 # the disk
 rm -f "$IMG"

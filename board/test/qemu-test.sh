@@ -4,7 +4,8 @@
 # of the SD card as a virtio disk, and checks over SSH:
 #   boot 1: the data partition grows, / is read-only, cgroup v2 has memory,
 #     the busybox archive is imported, a Pod copied into /etc/manifests
-#     gets Running and logs, a malformed manifest on the card is reported
+#     gets Running and logs, a PersistentVolumeClaim is held to its size
+#     by project quotas (a pod writing past it gets EDQUOT), a malformed manifest on the card is reported
 #     by `picoctl status` while the good pod runs, picolet is restarted by
 #     init when killed; then `reboot`, and the pod comes back by itself
 #     with the same SSH host key;
@@ -37,6 +38,35 @@ spec:
     resources:
       limits:
         memory: 16Mi
+EOF
+# A claim of 2 MiB and a pod writing 8 MiB into it: the data partition's
+# project quotas stop the write at the claim's size.
+cat >"$W/claim.yaml" <<'EOF'
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: small
+spec:
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: 2Mi
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: filler
+spec:
+  restartPolicy: Never
+  containers:
+  - name: fill
+    image: busybox
+    imagePullPolicy: Never
+    command: ["sh", "-c", "dd if=/dev/zero of=/data/big bs=1M count=8; echo dd exit $?; sync"]
+    volumeMounts:
+    - {name: d, mountPath: /data}
+  volumes:
+  - {name: d, persistentVolumeClaim: {claimName: small}}
 EOF
 printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: broken\nspec:\n  containers: [\n' \
     >"$W/broken.yaml"
@@ -83,6 +113,25 @@ else
 	rsh 'picoctl get pods; picoctl describe pod hello; tail -20 /var/log/picolet.log'
 fi
 check "picoctl logs hello" wait_for 30 'picoctl logs hello | grep -q "hello from the board"'
+rsh 'cat >/etc/manifests/claim.yaml' <"$W/claim.yaml" >/dev/null
+check "data partition mounted with project quotas" rsh 'grep -q " /var .*prjquota" /proc/mounts'
+check "claim of 2Mi enforced (QuotaEnforced True)" wait_for 60 \
+    'picoctl describe pvc small | grep -q "QuotaEnforced *True"'
+check "a pod writing past its claim gets EDQUOT" wait_for 120 \
+    'picoctl logs filler | grep -q "Disk quota exceeded"'
+check "the claim holds no more than its 2Mi" \
+    rsh '[ $(du -sk /var/lib/picolet/volumes/default/small | cut -f1) -le 2100 ]'
+rsh 'picoctl describe pvc small' | sed 's/^/   /'
+rsh 'sed -i "s/storage: 2Mi/storage: 4Mi/" /etc/manifests/claim.yaml' >/dev/null
+check "an edited request is the new limit" wait_for 30 \
+    'picoctl describe pvc small | grep -q "writes past 4Mi fail"'
+# A claim whose directory already holds data (a card from before project
+# quotas): what is there is counted once the claim gets its id.
+rsh 'd=/var/lib/picolet/volumes/default/old; mkdir -p $d/sub &&
+    dd if=/dev/zero of=$d/sub/f bs=1k count=1024 2>/dev/null &&
+    printf "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: old}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 8Mi}}\n" >/etc/manifests/old.yaml' >/dev/null
+check "data already in a claim's directory is counted" wait_for 30 \
+    'picoctl get pvc old -o json | grep -Eq "10[0-9]{5} bytes used"'
 check "malformed manifest on the card reported by picoctl status" \
     wait_for 20 'picoctl status 2>&1 | grep -q broken.yaml'
 rsh 'cat /proc/meminfo' | awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 }
@@ -109,6 +158,8 @@ else
 fi
 check "pod hello Running again by itself" pod_running hello 300
 check "manifest kept on /var across the reboot" rsh 'test -f /etc/manifests/hello.yaml'
+check "claim still limited after the reboot" wait_for 60 \
+    'picoctl describe pvc small | grep -q "QuotaEnforced *True.*project quota"'
 stop
 
 echo "== boot 2: no data partition, malformed network.txt, no link at boot"
