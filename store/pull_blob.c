@@ -4,8 +4,12 @@
  * <hex>.part with its sha256 computed as it arrives and its size held to
  * the descriptor's (an endless body is cut there, a silent one by the
  * idle timeout); only a verified blob is renamed into blobs/, so a
- * mismatch leaves nothing.  A blob already in the store, or a layer
- * whose diffid is unpacked already, is not fetched.
+ * mismatch leaves nothing.  It is fdatasync'd before that rename, so a
+ * blob in blobs/ is whole after a crash too; writeback is started every
+ * MiB as the blob arrives (sync_file_range), so that fdatasync waits for
+ * the last MiB, not for the whole blob, while the loop is blocked.  A
+ * blob already in the store, or a layer whose diffid is unpacked
+ * already, is not fetched.
  *
  * Resume: a transfer cut short is retried at once with "Range: bytes=N-"
  * over what is kept; the bytes kept are hashed again first (on the loop,
@@ -157,6 +161,13 @@ on_data(const struct net_httpc_res *res, const void *data, size_t len,
 		return errno ? -errno : -EIO;
 	store_sha_update(&p->sha, data, len);
 	p->have += (int64_t)len;
+	if (p->have - p->flushed >= PULL_FLUSH) {
+		/* the disk writes while more arrives: blob_done's
+		 * fdatasync then waits for the last MiB only */
+		(void)sync_file_range(p->fd, p->flushed,
+		    p->have - p->flushed, SYNC_FILE_RANGE_WRITE);
+		p->flushed = p->have;
+	}
 	p->done_bytes = p->base_done + p->have;
 	return 0;
 }
@@ -206,7 +217,7 @@ fetch_blob(struct store_pull *p)
 	} else
 		snprintf(p->range, sizeof(p->range), "bytes=%lld-",
 		    (long long)p->have);
-	p->base_have = p->have;
+	p->base_have = p->flushed = p->have;
 	p->range_bad = p->too_big = false;
 	p->done_bytes = p->base_done + p->have;
 	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", p->rr.repo,
