@@ -1,10 +1,15 @@
 /*
- * pull_commit: the end of a pull, run in a child process since it is
- * slow: every layer of the manifest whose diffid is not unpacked yet is
- * unpacked into tmp/<pid>-XXXXXX (the child's pid: cleared at the next
- * store_open if it dies) and its diffid compared with the config's,
- * then renamed into layers/; after a syncfs the ref goes into
- * index.json under its lock.  The blobs were verified as they arrived.
+ * pull_commit: the unpacking half of a pull, run in a child process since
+ * it is slow.  It starts once the config blob is in the store, while the
+ * layer blobs are still downloading (the loop announces each one that is
+ * verified and in blobs/, so both cores work): every layer of the
+ * manifest whose diffid is not unpacked yet is unpacked into
+ * tmp/<pid>-XXXXXX (the child's pid: cleared at the next store_open if
+ * it dies) and its diffid compared with the config's, then renamed into
+ * layers/; after the last, a syncfs, then the ref goes into index.json
+ * under its lock.  The blobs were verified as they arrived; the child
+ * never reads one before it is announced, and an end of the
+ * announcements before the last layer (the loop gone) commits nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,14 +53,34 @@ out:
 	return r;
 }
 
+/* Block until layer i's blob is announced (*have of them so far). */
+static int
+wait_ready(int fd, size_t i, size_t *have, struct err *err)
+{
+	char buf[64];
+	ssize_t n;
+
+	while (fd >= 0 && *have <= i) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(err, errno, "read");
+		if (n == 0)
+			return err_setx(err, ECANCELED, "pull abandoned");
+		*have += (size_t)n;
+	}
+	return 0;
+}
+
 static int
 unpack_all(struct store *s, const struct json *man, const struct json *cfg,
-    struct err *err)
+    int ready_fd, struct err *err)
 {
 	const struct json *layers = json_get(man, "layers"), *l, *d;
 	const struct json *ids = json_path(cfg, "rootfs.diff_ids");
 	char *tmpdir;
-	size_t i = 0;
+	size_t i = 0, have = 0;
 	int r = 0;
 
 	if (layers == NULL || layers->type != JSON_ARR || ids == NULL ||
@@ -73,7 +98,7 @@ unpack_all(struct store *s, const struct json *man, const struct json *cfg,
 		if (d->type != JSON_STR || !store_digest_valid(d->s) ||
 		    !store_digest_valid(json_get_str(l, "digest")))
 			r = err_setx(err, EINVAL, "bad layer digest or diff_id");
-		else
+		else if ((r = wait_ready(ready_fd, i, &have, err)) == 0)
 			r = unpack_one(s, tmpdir, i, json_get_str(l, "digest"),
 			    d->s, err);
 	}
@@ -84,7 +109,7 @@ unpack_all(struct store *s, const struct json *man, const struct json *cfg,
 
 int
 store_pull_commit(struct store *s, const char *ref, const char *digest,
-    const char *media, int64_t size, struct err *err)
+    const char *media, int64_t size, int ready_fd, struct err *err)
 {
 	struct json *man = NULL, *cfg = NULL;
 	const char *cd;
@@ -97,7 +122,7 @@ store_pull_commit(struct store *s, const char *ref, const char *digest,
 	    json_get_str(json_get(man, "config"), "digest") : NULL;
 	if ((r = blob_json(s, cd, &cfg, err)) < 0)
 		goto out;
-	if ((r = unpack_all(s, man, cfg, err)) < 0)
+	if ((r = unpack_all(s, man, cfg, ready_fd, err)) < 0)
 		goto out;
 	if ((fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		syncfs(fd);

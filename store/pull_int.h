@@ -79,9 +79,11 @@ struct store_pull {
 	int retries;
 	int64_t done_bytes, total_bytes;
 
-	/* the unpacking child */
+	/* the unpacking child, from the config on: readyfd gets a byte
+	 * per layer whose blob is in the store (announced so far) */
 	pid_t pid;
-	int pidfd, pipefd;
+	int pidfd, pipefd, readyfd;
+	size_t announced;
 	ev_io cio;
 };
 

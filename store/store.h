@@ -347,10 +347,14 @@ bool store_reg_range_ok(int status, const char *content_range, int64_t have,
 void store_reg_error_msg(const char *body, size_t len, char *out,
 	size_t outlen);
 
-/* In a child: unpack the layers of a pulled manifest (blobs in the store
- * already) that are not unpacked yet, verifying diffids, then put ref in
- * the index.  Synchronous, slow; never from the loop. */
+/* In a child: unpack the layers of a pulled manifest that are not
+ * unpacked yet, verifying diffids, then put ref in the index.  The
+ * manifest and config blobs are in the store; layer blobs too when
+ * ready_fd is -1, else they are announced on ready_fd as they arrive,
+ * one byte per layer in order, and each is unpacked once it is there:
+ * EOF before the last is -ECANCELED, nothing committed.  Synchronous,
+ * slow; never from the loop. */
 int store_pull_commit(struct store *s, const char *ref, const char *digest,
-	const char *media, int64_t size, struct err *err);
+	const char *media, int64_t size, int ready_fd, struct err *err);
 
 #endif
