@@ -322,7 +322,7 @@ child_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /* In the child: close every fd but a and b (a < b), so it holds none of
- * the loop's sockets, nor another pull's ready pipe. */
+ * the loop's sockets, nor another pull's ready socket. */
 static void
 keep_only(unsigned a, unsigned b)
 {
@@ -398,7 +398,7 @@ announce(struct store_pull *p)
 			    strerror(errno));
 			return -1;
 		}
-	if (p->announced == p->man.nlayers) {
+	if (p->announced == p->man.nlayers && p->readyfd >= 0) {
 		close(p->readyfd);
 		p->readyfd = -1;
 		p->phase = PH_UNPACK;
