@@ -1,8 +1,8 @@
 /*
  * sha256_arm64: SHA-256 blocks with the ARMv8 cryptography extension's
- * SHA2 instructions (Cortex-A55/A76 boards such as the Pi 5, the RK3566
- * and RK3588 ones; not the Pi 3 or 4, whose A53/A72 were licensed
- * without it).  Written from Arm's description of the instructions:
+ * SHA2 instructions (the Pi 5 and many newer boards; not the Pi 3 or 4,
+ * whose SoCs leave the extension out).  Written from Arm's description
+ * of the instructions:
  *  - sha256h does four rounds and returns the new ABCD, sha256h2 the new
  *    EFGH, both from the old ABCD and EFGH and the four W+K, so ABCD is
  *    kept for the second;
