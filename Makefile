@@ -101,7 +101,7 @@ PURE_TESTS := test_cfg_conf test_cfg_config test_cfg_pod test_cfg_quantity test_
               test_cfg_yaml test_core_lifecycle test_http_parse \
               test_httpc_parse test_json test_net_ipam test_picoctl_fmt \
               test_picoctl_svc test_picoctl_cfg test_registry test_rt_log \
-              test_rt_volume test_store_proxy test_store_ref
+              test_rt_volume test_store_proxy test_store_ref test_store_sha
 ifeq ($(ARCH),arm64)
   UNIT_RUNNER := qemu-aarch64-static -L /usr/aarch64-linux-gnu
 else ifeq ($(ARCH),armhf)

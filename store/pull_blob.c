@@ -1,11 +1,15 @@
 /*
  * pull_blob: the config and layer blobs of a pull, one after the other,
- * then the unpacking child.  A blob streams into tmp/<pid>-partial/
+ * and the unpacking child beside them.  A blob streams into tmp/<pid>-partial/
  * <hex>.part with its sha256 computed as it arrives and its size held to
  * the descriptor's (an endless body is cut there, a silent one by the
  * idle timeout); only a verified blob is renamed into blobs/, so a
- * mismatch leaves nothing.  A blob already in the store, or a layer
- * whose diffid is unpacked already, is not fetched.
+ * mismatch leaves nothing.  It is fdatasync'd before that rename, so a
+ * blob in blobs/ is whole after a crash too; writeback is started every
+ * MiB as the blob arrives (sync_file_range), so that fdatasync waits for
+ * the last MiB, not for the whole blob, while the loop is blocked.  A
+ * blob already in the store, or a layer whose diffid is unpacked
+ * already, is not fetched.
  *
  * Resume: a transfer cut short is retried at once with "Range: bytes=N-"
  * over what is kept; the bytes kept are hashed again first (on the loop,
@@ -16,9 +20,16 @@
  * file is flock'd while written, so two pulls of one blob (two refs
  * sharing a layer) do not write into each other.
  *
- * Unpacking is slow and happens off the loop: a forked child runs
- * store_pull_commit() and writes "<ret> <message>" into a pipe; the loop
- * watches the child's pidfd (the pipe's EOF on kernels without one).
+ * Unpacking is slow and happens off the loop: a child forked as soon as
+ * the config is in the store runs store_pull_commit() and writes "<ret>
+ * <message>" into a pipe; the loop watches the child's pidfd (the pipe's
+ * EOF on kernels without one).  It unpacks each layer while the next
+ * ones download, so the two cores share the work: the loop sends it a
+ * byte on a socket for each layer whose blob is in blobs/ (verified,
+ * synced, renamed), and closes the socket after the last.  A child that
+ * fails ends the pull at once, downloads included; a pull that fails
+ * kills its child, which has committed nothing.  The child keeps no fd
+ * of the loop's but its two.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -71,7 +83,9 @@ pull_blob_cleanup(struct store_pull *p)
 		close(p->pidfd);
 	if (p->pipefd >= 0)
 		close(p->pipefd);
-	p->pidfd = p->pipefd = -1;
+	if (p->readyfd >= 0)
+		close(p->readyfd);
+	p->pidfd = p->pipefd = p->readyfd = -1;
 }
 
 /* Is layer i unpacked already (its diffid from the config, in store)? */
@@ -157,6 +171,13 @@ on_data(const struct net_httpc_res *res, const void *data, size_t len,
 		return errno ? -errno : -EIO;
 	store_sha_update(&p->sha, data, len);
 	p->have += (int64_t)len;
+	if (p->have - p->flushed >= PULL_FLUSH) {
+		/* the disk writes while more arrives: blob_done's
+		 * fdatasync then waits for the last MiB only */
+		(void)sync_file_range(p->fd, p->flushed,
+		    p->have - p->flushed, SYNC_FILE_RANGE_WRITE);
+		p->flushed = p->have;
+	}
 	p->done_bytes = p->base_done + p->have;
 	return 0;
 }
@@ -206,7 +227,7 @@ fetch_blob(struct store_pull *p)
 	} else
 		snprintf(p->range, sizeof(p->range), "bytes=%lld-",
 		    (long long)p->have);
-	p->base_have = p->have;
+	p->base_have = p->flushed = p->have;
 	p->range_bad = p->too_big = false;
 	p->done_bytes = p->base_done + p->have;
 	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", p->rr.repo,
@@ -300,37 +321,89 @@ child_cb(struct ev_loop *loop, ev_io *w, int revents)
 		pull_finish(p, r, "%s", *sp == ' ' ? sp + 1 : sp);
 }
 
+/* In the child: close every fd but a and b (a < b), so it holds none of
+ * the loop's sockets, nor another pull's ready socket. */
 static void
+keep_only(unsigned a, unsigned b)
+{
+	if (a > 3)
+		(void)syscall(SYS_close_range, 3U, a - 1, 0U);
+	if (b > a + 1)
+		(void)syscall(SYS_close_range, a + 1, b - 1, 0U);
+	(void)syscall(SYS_close_range, b + 1, ~0U, 0U);
+}
+
+/* Forked once the config is in the store, while the layers download. */
+static int
 start_child(struct store_pull *p)
 {
 	struct err err;
-	int pp[2], r;
+	int pp[2], rp[2], r;
 
-	p->phase = PH_UNPACK;
 	if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) < 0) {
 		pull_finish(p, -errno, "pipe2: %s", strerror(errno));
-		return;
+		return -1;
 	}
-	if ((p->pid = fork()) < 0) {
+	/* ready: a socket, so a child gone is EPIPE, never SIGPIPE */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rp) < 0) {
+		r = -errno;
 		close(pp[0]);
 		close(pp[1]);
-		pull_finish(p, -errno, "fork: %s", strerror(errno));
-		return;
+		pull_finish(p, r, "socketpair: %s", strerror(-r));
+		return -1;
+	}
+	if ((p->pid = fork()) < 0) {
+		r = -errno;
+		close(pp[0]);
+		close(pp[1]);
+		close(rp[0]);
+		close(rp[1]);
+		pull_finish(p, r, "fork: %s", strerror(-r));
+		return -1;
 	}
 	if (p->pid == 0) {
-		close(pp[0]);
+		keep_only((unsigned)MIN(pp[1], rp[0]),
+		    (unsigned)MAX(pp[1], rp[0]));
 		err.msg[0] = '\0';
 		r = store_pull_commit(p->s, p->ref, p->man_digest, p->man_media,
-		    p->man_size, &err);
+		    p->man_size, rp[0], &err);
 		dprintf(pp[1], "%d %s", r, r < 0 ? err.msg : "");
 		_exit(r < 0 ? 1 : 0);
 	}
 	close(pp[1]);
+	close(rp[0]);
 	p->pipefd = pp[0];
+	p->readyfd = rp[1];
+	p->announced = 0;
 	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	ev_io_init(&p->cio, child_cb, p->pidfd >= 0 ? p->pidfd : p->pipefd,
 	    EV_READ);
 	ev_io_start(p->loop, &p->cio);
+	return 0;
+}
+
+/* Tell the child about the layers before p->bi (their blobs are in the
+ * store, or their diffids unpacked); after the last, EOF. */
+static int
+announce(struct store_pull *p)
+{
+	size_t upto = MIN(p->bi - 1, p->man.nlayers);
+
+	/* never blocks: a byte per layer, 1000 at most in all, far less
+	 * than a socket's buffer */
+	for (; p->announced < upto; p->announced++)
+		if (send(p->readyfd, "L", 1, MSG_DONTWAIT |
+		    MSG_NOSIGNAL) != 1) {
+			pull_finish(p, -EIO, "unpacking process: %s",
+			    strerror(errno));
+			return -1;
+		}
+	if (p->announced == p->man.nlayers && p->readyfd >= 0) {
+		close(p->readyfd);
+		p->readyfd = -1;
+		p->phase = PH_UNPACK;
+	}
+	return 0;
 }
 
 static void
@@ -350,10 +423,12 @@ next_blob(struct store_pull *p)
 			break;
 		p->done_bytes += d->size;
 	}
-	if (p->bi > p->man.nlayers) {
-		start_child(p);
+	if (p->bi >= 1 && p->pid < 0 && start_child(p) < 0)
 		return;
-	}
+	if (p->bi >= 1 && announce(p) < 0)
+		return;
+	if (p->bi > p->man.nlayers)
+		return;		/* the child has them all */
 	if (p->bi == 0 && p->man.config.size > STORE_JSON_MAX) {
 		pull_finish(p, -EMSGSIZE, "config %s: larger than %d bytes",
 		    p->man.config.digest, STORE_JSON_MAX);

@@ -1,20 +1,31 @@
 /*
- * pull_commit: the end of a pull, run in a child process since it is
- * slow: every layer of the manifest whose diffid is not unpacked yet is
- * unpacked into tmp/<pid>-XXXXXX (the child's pid: cleared at the next
- * store_open if it dies) and its diffid compared with the config's,
- * then renamed into layers/; after a syncfs the ref goes into
- * index.json under its lock.  The blobs were verified as they arrived.
+ * pull_commit: the unpacking half of a pull, run in a child process since
+ * it is slow.  It starts once the config blob is in the store, while the
+ * layer blobs are still downloading (the loop announces each one that is
+ * verified and in blobs/, so both cores work): every layer of the
+ * manifest whose diffid is not unpacked yet is unpacked into
+ * tmp/<pid>-XXXXXX (the child's pid: cleared at the next store_open if
+ * it dies) and its diffid compared with the config's, then renamed into
+ * layers/; after the last, a syncfs, then the ref goes into index.json
+ * under its lock.  The blobs were verified as they arrived; the child
+ * never reads one before it is announced, and an end of the
+ * announcements before the last layer (the loop gone) commits nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/util.h"
 #include "store/store_int.h"
+
+#define WORKERS	2		/* layers unpacked at once */
 
 static int
 unpack_one(struct store *s, const char *tmpdir, size_t i,
@@ -48,56 +59,197 @@ out:
 	return r;
 }
 
+/* A process unpacking one layer, so that two layers are unpacked at once:
+ * a small one of many files (metadata bound) and a big one arriving
+ * behind it (CPU bound) do not wait for each other. */
+struct worker {
+	pid_t pid;
+	int fd;			/* it writes "<ret> <message>" there */
+};
+
+static int
+worker_start(struct worker *w, struct store *s, const char *tmpdir,
+    size_t i, const char *blob, const char *diffid, struct err *err)
+{
+	struct err e;
+	int pp[2], r;
+
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return err_set(err, errno, "pipe2");
+	if ((w->pid = fork()) < 0) {
+		r = err_set(err, errno, "fork");
+		close(pp[0]);
+		close(pp[1]);
+		return r;
+	}
+	if (w->pid == 0) {
+		/* dies with the pull's child, which dies with the pull */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(1);
+		close(pp[0]);
+		e.msg[0] = '\0';
+		r = unpack_one(s, tmpdir, i, blob, diffid, &e);
+		dprintf(pp[1], "%d %s", r, r < 0 ? e.msg : "");
+		_exit(r < 0 ? 1 : 0);
+	}
+	close(pp[1]);
+	w->fd = pp[0];
+	return 0;
+}
+
+/* Reap w; its failure in err unless r already is one. */
+static int
+worker_wait(struct worker *w, int r, struct err *err)
+{
+	char msg[sizeof(err->msg) + 16], *sp;
+	size_t len = 0;
+	ssize_t n;
+	long wr;
+
+	while (len + 1 < sizeof(msg) && ((n = read(w->fd, msg + len,
+	    sizeof(msg) - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	msg[len] = '\0';
+	close(w->fd);
+	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	w->pid = -1;
+	if (r < 0)
+		return r;
+	wr = strtol(msg, &sp, 10);
+	if (len == 0 || sp == msg || wr > 0 || wr < -4095)
+		return err_setx(err, EIO, "unpacking process died");
+	if (wr < 0)
+		snprintf(err->msg, sizeof(err->msg), "%s",
+		    *sp == ' ' ? sp + 1 : sp);
+	return (int)wr;
+}
+
+/* Block until layer i's blob is announced (*have of them so far),
+ * reaping the workers that end meanwhile: a failure ends the pull now,
+ * not after the last download. */
+static int
+wait_ready(int fd, size_t i, size_t *have, struct worker *w,
+    struct err *err)
+{
+	struct pollfd pf[1 + WORKERS];
+	char buf[64];
+	ssize_t n;
+	size_t k;
+	int r;
+
+	while (fd >= 0 && *have <= i) {
+		pf[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		for (k = 0; k < WORKERS; k++)
+			pf[1 + k] = (struct pollfd){ .events = POLLIN,
+			    .fd = w[k].pid > 0 ? w[k].fd : -1 };
+		if (poll(pf, 1 + WORKERS, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_set(err, errno, "poll");
+		}
+		for (k = 0; k < WORKERS; k++)
+			if (pf[1 + k].revents != 0 &&
+			    (r = worker_wait(&w[k], 0, err)) < 0)
+				return r;
+		if (pf[0].revents == 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(err, errno, "read");
+		if (n == 0)
+			return err_setx(err, ECANCELED, "pull abandoned");
+		*have += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+make_tmp(struct store *s, char **out, struct err *err)
+{
+	char *t = xasprintf("%s/%d-XXXXXX", s->tmp, (int)getpid());
+	int r;
+
+	if (mkdtemp(t) == NULL) {
+		r = err_set(err, errno, "mkdtemp %s", t);
+		free(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}
+
 static int
 unpack_all(struct store *s, const struct json *man, const struct json *cfg,
-    struct err *err)
+    int ready_fd, struct err *err)
 {
 	const struct json *layers = json_get(man, "layers"), *l, *d;
 	const struct json *ids = json_path(cfg, "rootfs.diff_ids");
-	char *tmpdir;
-	size_t i = 0;
+	struct worker w[WORKERS];
+	char *tmpdir = NULL, *to;
+	size_t i = 0, have = 0, k, next = 0;
 	int r = 0;
 
 	if (layers == NULL || layers->type != JSON_ARR || ids == NULL ||
 	    ids->type != JSON_ARR || ids->n != layers->n)
 		return err_setx(err, EINVAL, "config's diff_ids do not match "
 		    "the manifest's layers");
-	tmpdir = xasprintf("%s/%d-XXXXXX", s->tmp, (int)getpid());
-	if (mkdtemp(tmpdir) == NULL) {
-		r = err_set(err, errno, "mkdtemp %s", tmpdir);
-		free(tmpdir);
-		return r;
-	}
+	for (k = 0; k < WORKERS; k++)
+		w[k].pid = -1;
 	for (l = layers->child, d = ids->child; l != NULL && r == 0;
 	    l = l->next, d = d->next, i++) {
 		if (d->type != JSON_STR || !store_digest_valid(d->s) ||
-		    !store_digest_valid(json_get_str(l, "digest")))
-			r = err_setx(err, EINVAL, "bad layer digest or diff_id");
-		else
-			r = unpack_one(s, tmpdir, i, json_get_str(l, "digest"),
-			    d->s, err);
+		    !store_digest_valid(json_get_str(l, "digest"))) {
+			r = err_setx(err, EINVAL, "bad layer digest or "
+			    "diff_id");
+			break;
+		}
+		to = layer_path(s, d->s);
+		k = access(to, F_OK) == 0;	/* unpacked already */
+		free(to);
+		if (k || (r = wait_ready(ready_fd, i, &have, w, err)) < 0)
+			continue;
+		/* the oldest worker's slot, once it is done */
+		if (w[next].pid > 0 && (r = worker_wait(&w[next], r, err)) < 0)
+			break;
+		/* made once there is a layer to unpack: a pull that fails
+		 * before leaves nothing in tmp/ even though its child is
+		 * killed (what one killed later leaves, the next pull's
+		 * child clears) */
+		if (tmpdir == NULL && (r = make_tmp(s, &tmpdir, err)) < 0)
+			break;
+		r = worker_start(&w[next], s, tmpdir, i,
+		    json_get_str(l, "digest"), d->s, err);
+		next = (next + 1) % WORKERS;
 	}
-	(void)rm_rf(tmpdir, NULL);
+	for (k = 0; k < WORKERS; k++)
+		if (w[k].pid > 0)
+			r = worker_wait(&w[k], r, err);
+	if (tmpdir != NULL)
+		(void)rm_rf(tmpdir, NULL);
 	free(tmpdir);
 	return r;
 }
 
 int
 store_pull_commit(struct store *s, const char *ref, const char *digest,
-    const char *media, int64_t size, struct err *err)
+    const char *media, int64_t size, int ready_fd, struct err *err)
 {
 	struct json *man = NULL, *cfg = NULL;
 	const char *cd;
 	struct idx x;
 	int fd, r;
 
+	tmp_clear_stale(s);
 	if ((r = blob_json(s, digest, &man, err)) < 0)
 		return r;
 	cd = json_path(man, "config.digest") != NULL ?
 	    json_get_str(json_get(man, "config"), "digest") : NULL;
 	if ((r = blob_json(s, cd, &cfg, err)) < 0)
 		goto out;
-	if ((r = unpack_all(s, man, cfg, err)) < 0)
+	if ((r = unpack_all(s, man, cfg, ready_fd, err)) < 0)
 		goto out;
 	if ((fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		syncfs(fd);

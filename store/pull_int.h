@@ -14,6 +14,7 @@
 
 #define PULL_TOKEN_MAX	8192
 #define PULL_RETRIES	3	/* a blob transfer cut short: resume */
+#define PULL_FLUSH	(1 << 20) /* start writeback every MiB */
 
 struct pull_waiter {
 	store_pull_done done;
@@ -73,13 +74,16 @@ struct store_pull {
 	int fd;
 	struct store_sha sha;
 	int64_t have, base_have, base_done;
+	int64_t flushed;		/* writeback started up to here */
 	bool ranged, range_bad, no_range, too_big;
 	int retries;
 	int64_t done_bytes, total_bytes;
 
-	/* the unpacking child */
+	/* the unpacking child, from the config on: readyfd gets a byte
+	 * per layer whose blob is in the store (announced so far) */
 	pid_t pid;
-	int pidfd, pipefd;
+	int pidfd, pipefd, readyfd;
+	size_t announced;
 	ev_io cio;
 };
 

@@ -120,6 +120,7 @@ store_pull_start(struct ev_loop *loop, struct store *s,
 	p->pid = -1;
 	p->pidfd = -1;
 	p->pipefd = -1;
+	p->readyfd = -1;
 	ev_timer_init(&p->kick, kick_cb, 0., 0.);
 	if ((r = setup(p, o, err)) < 0) {
 		free(p);

@@ -3,6 +3,8 @@
  * the layout and clears what dead importers left in tmp/ and layers/: a
  * partial entry is named after its writer's pid, and is removed only
  * when that process is gone, since picoctl may be importing right now.
+ * A pull's child clears tmp/ the same way (what a pull that failed left
+ * there: its child was killed mid-unpack).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -87,6 +89,12 @@ store_open(struct store **out, const char *state_dir, struct err *err)
 	free(p);
 	*out = s;
 	return 0;
+}
+
+void
+tmp_clear_stale(struct store *s)
+{
+	clear_stale(s->tmp, false);
 }
 
 void

@@ -115,13 +115,19 @@ int store_write_atomic(const char *path, const void *data, size_t len,
 
 /* sha256 over a stream; final writes "sha256:<hex>" into out[72]. */
 struct store_sha {
-	uint64_t ctx[16];		/* an mbedtls_sha256_context */
+	uint64_t ctx[16];		/* digest.c's, or an mbedtls context */
 };
 void store_sha_init(struct store_sha *h);
 void store_sha_update(struct store_sha *h, const void *p, size_t n);
 void store_sha_final(struct store_sha *h, char out[72]);
 void store_sha_free(struct store_sha *h);
 void store_sha_buf(const void *p, size_t n, char out[72]);
+/* The implementation new contexts use: "x86-sha-ni", "arm64-sha2" (the
+ * CPU's instructions) or "mbedtls"; the best this CPU runs unless
+ * store_sha_use chose another (tests): -ENOTSUP when this CPU cannot
+ * run it, -ENOENT for an unknown name. */
+const char *store_sha_impl(void);
+int store_sha_use(const char *name);
 /* "sha256:" and exactly 64 lowercase hex digits. */
 bool store_digest_valid(const char *d);
 
@@ -341,10 +347,14 @@ bool store_reg_range_ok(int status, const char *content_range, int64_t have,
 void store_reg_error_msg(const char *body, size_t len, char *out,
 	size_t outlen);
 
-/* In a child: unpack the layers of a pulled manifest (blobs in the store
- * already) that are not unpacked yet, verifying diffids, then put ref in
- * the index.  Synchronous, slow; never from the loop. */
+/* In a child: unpack the layers of a pulled manifest that are not
+ * unpacked yet, verifying diffids, then put ref in the index.  The
+ * manifest and config blobs are in the store; layer blobs too when
+ * ready_fd is -1, else they are announced on ready_fd as they arrive,
+ * one byte per layer in order, and each is unpacked once it is there:
+ * EOF before the last is -ECANCELED, nothing committed.  Synchronous,
+ * slow; never from the loop. */
 int store_pull_commit(struct store *s, const char *ref, const char *digest,
-	const char *media, int64_t size, struct err *err);
+	const char *media, int64_t size, int ready_fd, struct err *err);
 
 #endif

@@ -57,6 +57,8 @@ int ref_from_annotations(const struct json *annots, const char *hint,
 	char *out, size_t outlen, struct err *err);
 
 /* <root>/blobs/sha256/<hex> for a valid digest. */
+/* Remove what dead processes left in tmp/ (slow: not on the loop). */
+void tmp_clear_stale(struct store *s);
 char *blob_path(const struct store *s, const char *digest);
 char *layer_path(const struct store *s, const char *diffid);
 /* A JSON blob, read and parsed (<= STORE_JSON_MAX). */

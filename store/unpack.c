@@ -9,7 +9,9 @@
  * overlayfs reads: ".wh.x" a 0/0 char device, ".wh..wh..opq" the
  * trusted.overlay.opaque xattr.  Directory modes and mtimes are applied
  * last, so a read-only directory does not stop its own entries and
- * creating entries does not bump an mtime already set.
+ * creating entries does not bump an mtime already set.  Writeback of a
+ * big file is started every MiB, so the commit's syncfs finds little
+ * left to write.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +29,7 @@
 
 #define WH	".wh."
 #define OPQ	".wh..wh..opq"
+#define FLUSH	(1 << 20)	/* start writeback every MiB */
 
 struct dirmeta {
 	char *path;
@@ -164,6 +167,7 @@ write_file(struct store_tar *t, int pfd, const char *base,
     const struct store_tar_entry *e, struct err *err)
 {
 	char buf[65536];
+	off_t done = 0, flushed = 0;
 	ssize_t n;
 	int fd, r = 0;
 
@@ -171,11 +175,19 @@ write_file(struct store_tar *t, int pfd, const char *base,
 	    O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_set(err, errno, "create");
-	while ((n = store_tar_read(t, buf, sizeof(buf), err)) > 0)
+	while ((n = store_tar_read(t, buf, sizeof(buf), err)) > 0) {
 		if ((r = write_all(fd, buf, (size_t)n)) < 0) {
 			r = err_set(err, -r, "write");
 			break;
 		}
+		/* a big file goes to disk while we go on, not all at the
+		 * commit's syncfs */
+		if ((done += n) - flushed >= FLUSH) {
+			(void)sync_file_range(fd, flushed, done - flushed,
+			    SYNC_FILE_RANGE_WRITE);
+			flushed = done;
+		}
+	}
 	if (n < 0)
 		r = (int)n;
 	if (close(fd) < 0 && r == 0)

@@ -132,6 +132,31 @@ manifest = blobs[mdig]
 layer = json.loads(manifest)["layers"][0]["digest"]
 MT = "application/vnd.oci.image.manifest.v1+json"
 state = {"cut": 0}
+layer2 = None
+if mode in ("two", "badlayer2", "badonce", "baddiff"):
+    # a second layer; badlayer2 serves it corrupt (badonce the first
+    # time only), baddiff's config gives it a wrong diff_id
+    import gzip, io
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        data = b"second layer\n" * 1000
+        ti = tarfile.TarInfo("second.txt"); ti.size = len(data); ti.mtime = 1700000000
+        t.addfile(ti, io.BytesIO(data))
+    tar2 = buf.getvalue()
+    gz2 = gzip.compress(tar2, mtime=0)
+    layer2 = "sha256:" + hashlib.sha256(gz2).hexdigest()
+    blobs[layer2] = gz2
+    man = json.loads(manifest)
+    cfg = json.loads(blobs[man["config"]["digest"]])
+    cfg["rootfs"]["diff_ids"].append("sha256:" + ("0" * 64 if mode == "baddiff" else hashlib.sha256(tar2).hexdigest()))
+    cb = json.dumps(cfg).encode()
+    man["config"]["digest"], man["config"]["size"] = "sha256:" + hashlib.sha256(cb).hexdigest(), len(cb)
+    blobs[man["config"]["digest"]] = cb
+    man["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer2, "size": len(gz2)})
+    manifest = json.dumps(man).encode()
+    mdig = "sha256:" + hashlib.sha256(manifest).hexdigest()
+    blobs[mdig] = manifest
+    open(log.replace(".log", ".layer2"), "w").write(layer2 + "\n")
 def note(s):
     with open(log, "a") as f: f.write(s + "\n")
 class H(http.server.BaseHTTPRequestHandler):
@@ -199,6 +224,10 @@ class H(http.server.BaseHTTPRequestHandler):
         b = blobs.get(d)
         if b is None: return self.send(404)
         if mode == "mismatch" and d == layer:
+            b = bytes([b[0] ^ 1]) + b[1:]
+        if d == layer2 and (mode == "badlayer2" or (mode == "badonce" and state["cut"] == 0)):
+            state["cut"] = 1
+            time.sleep(0.3)	# the first layer is being unpacked
             b = bytes([b[0] ^ 1]) + b[1:]
         r = self.headers.get("Range")
         if r and mode in ("cut", "stall"):
@@ -273,6 +302,27 @@ case_mismatch() {
 	assert_not_contains "$(cat "$T/s-mm/images/index.json" 2>/dev/null)" busybox "index" || return 1
 }
 
+# The unpacking child works while the next layers download: a later
+# layer that fails its digest, or a diff_id that does not match, still
+# leaves no image; what the killed child left in tmp/, the next pull in
+# the same process clears.
+case_two_layers() {
+	fake badlayer2 || return 1
+	STORE=$T/s-two pull "$FAKE/busybox:1" "digest mismatch for blob sha256:" || return 1
+	assert_not_contains "$(cat "$T/s-two/images/index.json" 2>/dev/null)" busybox "index" || return 1
+	fake baddiff || return 1
+	STORE=$T/s-two pull "$FAKE/busybox:1" "diff_id mismatch for layer sha256:" || return 1
+	assert_not_contains "$(cat "$T/s-two/images/index.json" 2>/dev/null)" busybox "index" || return 1
+	STORE=$T/s-two no_leftovers || return 1
+	fake badonce || return 1
+	STORE=$T/s-two2 PICOLET_PULL_AGAIN=1 pull "$FAKE/busybox:1" || return 1
+	assert_eq "$(grep -c "GET /v2/busybox/blobs/$(tail -n 1 "$T/fake-badonce.layer2")" "$T/fake-badonce.log")" 2 \
+	    "the second layer fetched twice" || return 1
+	assert_contains "$(cat "$T/s-two2/images/index.json")" busybox "index" || return 1
+	assert_eq "$(ls "$T/s-two2/images/layers/sha256" | wc -l)" 2 "layers unpacked" || return 1
+	STORE=$T/s-two2 no_leftovers
+}
+
 case_cut_resume() {
 	fake cut || return 1
 	STORE=$T/s-cut pull "$FAKE/busybox:1" || return 1
@@ -328,6 +378,7 @@ case_platform() {
 write_fake
 run_case "hostile: Bearer token flow, redirect to another host drops auth" case_bearer
 run_case "hostile: digest mismatch leaves nothing" case_mismatch
+run_case "hostile: a second layer corrupt, or its diff_id wrong" case_two_layers
 run_case "hostile: transfer cut mid-blob is resumed with a Range" case_cut_resume
 run_case "hostile: a stalled blob is cut by the idle timeout and resumed" case_stall
 run_case "hostile: a pull that failed mid-blob is resumed by the next" case_cut_again
