@@ -3,33 +3,48 @@
  * and the unpacking child beside them.  A blob streams into tmp/<pid>-partial/
  * <hex>.part with its sha256 computed as it arrives and its size held to
  * the descriptor's (an endless body is cut there, a silent one by the
- * idle timeout); only a verified blob is renamed into blobs/, so a
- * mismatch leaves nothing.  It is fdatasync'd before that rename, so a
- * blob in blobs/ is whole after a crash too; writeback is started every
- * MiB as the blob arrives (sync_file_range), so that fdatasync waits for
- * the last MiB, not for the whole blob, while the loop is blocked.  A
- * blob already in the store, or a layer whose diffid is unpacked
- * already, is not fetched.
+ * idle timeout); only a verified blob is renamed, to <hex>.ok in the same
+ * dir, so a mismatch leaves nothing.  Nothing is synced here: an
+ * fdatasync on an SD card holds the loop for tens of ms.  The unpacking
+ * child syncs each .ok and links it into blobs/ (blob_settle in
+ * pull_commit.c) before it reads it; writeback is started every MiB as
+ * the blob arrives (sync_file_range) and for the tail once it is
+ * verified, so that fdatasync finds little left.  A blob in blobs/ or
+ * verified in the partial dir (another pull's, the same loop's), or a
+ * layer whose diffid is unpacked already, is not fetched.
+ *
+ * Crash safety: (1) nothing unverified is used: a .part is read by no
+ * one but its writer, a .ok is only ever a verified .part renamed (or a
+ * verified manifest written beside and renamed), and blobs/ gets only
+ * .ok files; (2) a file in blobs/ is whole after a crash: it gets there
+ * by a link made after the fdatasync of that same inode; (3) the child
+ * commits a layer only after its blob is in blobs/ and its diffid
+ * matched, and the ref after a syncfs.  A crash loses the partial dir:
+ * it is named after our pid and the store clears it at the next start
+ * (our own pid too, as pids repeat after a reboot), so an unsynced .ok
+ * is never trusted across a crash.
  *
  * Resume: a transfer cut short is retried at once with "Range: bytes=N-"
- * over what is kept; the bytes kept are hashed again first (on the loop,
- * bounded by the blob's size; a Pi hashes ~100 MB/s).  A 200 instead of a
- * 206 means the server ignores ranges: start over; a 206 for another
- * range or a 416: start over without asking again.  The partial dir is
- * named after our pid, so the store clears it once we are gone; a part
- * file is flock'd while written, so two pulls of one blob (two refs
- * sharing a layer) do not write into each other.
+ * over what is kept, the hash going on from where it was (the part stays
+ * open between tries).  A part left by an earlier pull of ours that
+ * failed is hashed again first (on the loop, bounded by the blob's size;
+ * a Pi hashes ~100 MB/s).  A 200 instead of a 206 means the server
+ * ignores ranges: start over; a 206 for another range or a 416: start
+ * over without asking again.  The partial dir is named after our pid, so
+ * the store clears it once we are gone; a part file is flock'd while
+ * written, so two pulls of one blob (two refs sharing a layer) do not
+ * write into each other.
  *
  * Unpacking is slow and happens off the loop: a child forked as soon as
- * the config is in the store runs store_pull_commit() and writes "<ret>
+ * the config is verified runs store_pull_commit() and writes "<ret>
  * <message>" into a pipe; the loop watches the child's pidfd (the pipe's
  * EOF on kernels without one).  It unpacks each layer while the next
  * ones download, so the two cores share the work: the loop sends it a
- * byte on a socket for each layer whose blob is in blobs/ (verified,
- * synced, renamed), and closes the socket after the last.  A child that
- * fails ends the pull at once, downloads included; a pull that fails
- * kills its child, which has committed nothing.  The child keeps no fd
- * of the loop's but its two.
+ * byte on a socket for each layer whose blob is verified (in blobs/ or
+ * .ok), and closes the socket after the last.  A child that fails ends
+ * the pull at once, downloads included; a pull that fails kills its
+ * child, which has committed nothing.  The child keeps no fd of the
+ * loop's but its two.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +87,8 @@ void
 pull_blob_cleanup(struct store_pull *p)
 {
 	close_part(p);
+	json_free(p->cfg);
+	p->cfg = NULL;
 	if (p->pid > 0) {
 		ev_io_stop(p->loop, &p->cio);
 		(void)kill(p->pid, SIGKILL);
@@ -88,24 +105,57 @@ pull_blob_cleanup(struct store_pull *p)
 	p->pidfd = p->pipefd = p->readyfd = -1;
 }
 
+/* Is the blob verified: in blobs/, or a pull's .ok in our partial dir? */
+static bool
+blob_have(struct store_pull *p, const char *digest)
+{
+	char *a = blob_path(p->s, digest), *b = blob_ok_path(p->partdir,
+	    digest);
+	bool yes = access(a, F_OK) == 0 || access(b, F_OK) == 0;
+
+	free(a);
+	free(b);
+	return yes;
+}
+
+/* The config, from blobs/ or its .ok: the child links one before it
+ * unlinks the other, hence blobs/ again last. */
+static struct json *
+config_json(struct store_pull *p)
+{
+	const char *dg = p->man.config.digest;
+	char *path, *data = NULL;
+	size_t len;
+	int i, r = -ENOENT;
+
+	for (i = 0; i < 3 && r == -ENOENT; i++) {
+		path = i == 1 ? blob_ok_path(p->partdir, dg) :
+		    blob_path(p->s, dg);
+		r = read_file(path, STORE_JSON_MAX, &data, &len, NULL);
+		free(path);
+	}
+	if (r == 0 && json_parse(data, len, &p->cfg, NULL) < 0)
+		p->cfg = NULL;
+	free(data);
+	return p->cfg;
+}
+
 /* Is layer i unpacked already (its diffid from the config, in store)? */
 static bool
 layer_present(struct store_pull *p, size_t i)
 {
 	const struct json *id;
-	struct json *cfg;
 	char *path;
 	bool yes = false;
 
-	if (blob_json(p->s, p->man.config.digest, &cfg, NULL) < 0)
+	if (p->cfg == NULL && config_json(p) == NULL)
 		return false;
-	id = json_at(json_path(cfg, "rootfs.diff_ids"), i);
+	id = json_at(json_path(p->cfg, "rootfs.diff_ids"), i);
 	if (id != NULL && id->type == JSON_STR && store_digest_valid(id->s)) {
 		path = layer_path(p->s, id->s);
 		yes = access(path, F_OK) == 0;
 		free(path);
 	}
-	json_free(cfg);
 	return yes;
 }
 
@@ -182,16 +232,14 @@ on_data(const struct net_httpc_res *res, const void *data, size_t len,
 	return 0;
 }
 
-static void
-fetch_blob(struct store_pull *p)
+/* Open (or make) the part file for the current blob: the sha covers
+ * none of what it holds yet. */
+static int
+open_part(struct store_pull *p)
 {
 	const struct store_reg_desc *d = cur_desc(p);
-	char path[700];
 	struct stat st;
 
-	close_part(p);
-	p->phase = PH_BLOB;
-	p->again = fetch_blob;
 	(void)mkdir(p->partdir, 0700);	/* the last pull to end removes it */
 	p->part = xasprintf("%s/%s.part", p->partdir, d->digest + 7);
 	p->fd = open(p->part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -208,13 +256,33 @@ fetch_blob(struct store_pull *p)
 	if (p->fd < 0 || fstat(p->fd, &st) < 0) {
 		pull_finish(p, -errno, "open %s: %s", p->part,
 		    strerror(errno));
-		return;
+		return -1;
 	}
 	store_sha_init(&p->sha);
 	p->have = st.st_size;
+	/* kept from an earlier pull of ours: hashed again to go on */
+	if (p->have > 0 && !p->no_range && store_reg_resume_from(p->have,
+	    d->size) && rehash(p) == 0)
+		return 0;
+	store_sha_free(&p->sha);
+	store_sha_init(&p->sha);
+	p->have = 0;
+	return 0;
+}
+
+/* Fetch the current blob, or go on with it: a retry keeps the part open
+ * with its hash, so what is kept is not read again. */
+static void
+fetch_blob(struct store_pull *p)
+{
+	const struct store_reg_desc *d = cur_desc(p);
+	char path[700];
+
+	p->phase = PH_BLOB;
+	p->again = fetch_blob;
+	if (p->fd < 0 && open_part(p) < 0)
+		return;
 	p->ranged = !p->no_range && store_reg_resume_from(p->have, d->size);
-	if (p->ranged && rehash(p) < 0)
-		p->ranged = false;
 	if (!p->ranged) {
 		store_sha_free(&p->sha);
 		store_sha_init(&p->sha);
@@ -235,7 +303,8 @@ fetch_blob(struct store_pull *p)
 	pull_get(p, path, on_data);
 }
 
-/* Verified: into blobs/, then the next one. */
+/* Verified: renamed to .ok (the child syncs it into blobs/), then the
+ * next one. */
 static void
 blob_done(struct store_pull *p, const struct store_reg_desc *d)
 {
@@ -248,8 +317,15 @@ blob_done(struct store_pull *p, const struct store_reg_desc *d)
 		    "(content is %s)", d->digest, got);
 		return;
 	}
-	to = blob_path(p->s, d->digest);
-	if (fdatasync(p->fd) < 0 || rename(p->part, to) < 0) {
+	/* the tail's writeback, so that the child's fdatasync finds
+	 * little to wait for */
+	if (p->have > p->flushed)
+		(void)sync_file_range(p->fd, p->flushed,
+		    p->have - p->flushed, SYNC_FILE_RANGE_WRITE);
+	/* over a copy another pull verified: the same bytes, and a child
+	 * links the inode it synced, not the name */
+	to = blob_ok_path(p->partdir, d->digest);
+	if (rename(p->part, to) < 0) {
 		pull_finish(p, -errno, "rename %s: %s", to, strerror(errno));
 		free(to);
 		return;
@@ -365,8 +441,8 @@ start_child(struct store_pull *p)
 		keep_only((unsigned)MIN(pp[1], rp[0]),
 		    (unsigned)MAX(pp[1], rp[0]));
 		err.msg[0] = '\0';
-		r = store_pull_commit(p->s, p->ref, p->man_digest, p->man_media,
-		    p->man_size, rp[0], &err);
+		r = store_pull_commit(p->s, p->partdir, p->ref, p->man_digest,
+		    p->man_media, p->man_size, rp[0], &err);
 		dprintf(pp[1], "%d %s", r, r < 0 ? err.msg : "");
 		_exit(r < 0 ? 1 : 0);
 	}
@@ -382,8 +458,8 @@ start_child(struct store_pull *p)
 	return 0;
 }
 
-/* Tell the child about the layers before p->bi (their blobs are in the
- * store, or their diffids unpacked); after the last, EOF. */
+/* Tell the child about the layers before p->bi (their blobs verified,
+ * or their diffids unpacked); after the last, EOF. */
 static int
 announce(struct store_pull *p)
 {
@@ -410,16 +486,11 @@ static void
 next_blob(struct store_pull *p)
 {
 	const struct store_reg_desc *d;
-	char *path;
-	bool have;
 
 	for (; p->bi <= p->man.nlayers; p->bi++) {
 		d = cur_desc(p);
-		path = blob_path(p->s, d->digest);
-		have = access(path, F_OK) == 0 ||
-		    (p->bi > 0 && layer_present(p, p->bi - 1));
-		free(path);
-		if (!have)
+		if (!blob_have(p, d->digest) && (p->bi == 0 ||
+		    !layer_present(p, p->bi - 1)))
 			break;
 		p->done_bytes += d->size;
 	}

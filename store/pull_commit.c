@@ -10,6 +10,18 @@
  * under its lock.  The blobs were verified as they arrived; the child
  * never reads one before it is announced, and an end of the
  * announcements before the last layer (the loop gone) commits nothing.
+ *
+ * The loop leaves each verified blob unsynced in the pull's partial dir
+ * (<hex>.ok) and syncs nothing: an fdatasync on an SD card stalls for
+ * tens of ms.  Here it moves into blobs/ (blob_settle: the manifest and
+ * config first, each layer's in its worker before it is unpacked): the
+ * file is fdatasync'd, then that very inode is linked into blobs/
+ * through /proc/self/fd, never by its name, which another pull's loop
+ * may have pointed at a new copy of the same blob meanwhile; then the
+ * name is dropped.  So a file in blobs/ was verified and its data was on
+ * disk before its name was, and a pull of the same blob in another
+ * image (same loop, same partial dir) finds it in one place or the
+ * other: linked before unlinked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,14 +39,56 @@
 
 #define WORKERS	2		/* layers unpacked at once */
 
+int
+blob_settle(const struct store *s, const char *partdir, const char *digest,
+    struct err *err)
+{
+	char *to = blob_path(s, digest), *from = NULL, fdp[64];
+	int fd = -1, r = 0, e;
+
+	if (access(to, F_OK) == 0)	/* whole: nothing else gets there */
+		goto out;
+	from = blob_ok_path(partdir, digest);
+	if ((fd = open(from, O_RDONLY | O_CLOEXEC)) < 0) {
+		/* another pull's child moved it meanwhile */
+		e = errno;
+		if (e != ENOENT || access(to, F_OK) < 0)
+			r = err_set(err, e, "open %s", from);
+		goto out;
+	}
+	if (fdatasync(fd) < 0) {
+		r = err_set(err, errno, "fdatasync %s", from);
+		goto out;
+	}
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, fdp, AT_FDCWD, to, AT_SYMLINK_FOLLOW) < 0) {
+		/* EEXIST: another one is there, whole; ENOENT: ours was
+		 * linked and unlinked by another child, which is done */
+		e = errno;
+		if ((e != EEXIST && e != ENOENT) || access(to, F_OK) < 0) {
+			r = err_set(err, e, "link %s", to);
+			goto out;
+		}
+	}
+	(void)unlink(from);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(from);
+	free(to);
+	return r;
+}
+
 static int
-unpack_one(struct store *s, const char *tmpdir, size_t i,
-    const char *blob_digest, const char *diffid, struct err *err)
+unpack_one(struct store *s, const char *partdir, const char *tmpdir,
+    size_t i, const char *blob_digest, const char *diffid, struct err *err)
 {
 	char *to = layer_path(s, diffid), *blob = NULL, *dir = NULL, got[72];
 	int fd, r = 0;
 
 	if (access(to, F_OK) == 0)
+		goto out;
+	if ((r = blob_settle(s, partdir, blob_digest, err)) < 0)
 		goto out;
 	blob = blob_path(s, blob_digest);
 	if ((fd = open(blob, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -68,8 +122,9 @@ struct worker {
 };
 
 static int
-worker_start(struct worker *w, struct store *s, const char *tmpdir,
-    size_t i, const char *blob, const char *diffid, struct err *err)
+worker_start(struct worker *w, struct store *s, const char *partdir,
+    const char *tmpdir, size_t i, const char *blob, const char *diffid,
+    struct err *err)
 {
 	struct err e;
 	int pp[2], r;
@@ -88,7 +143,7 @@ worker_start(struct worker *w, struct store *s, const char *tmpdir,
 			_exit(1);
 		close(pp[0]);
 		e.msg[0] = '\0';
-		r = unpack_one(s, tmpdir, i, blob, diffid, &e);
+		r = unpack_one(s, partdir, tmpdir, i, blob, diffid, &e);
 		dprintf(pp[1], "%d %s", r, r < 0 ? e.msg : "");
 		_exit(r < 0 ? 1 : 0);
 	}
@@ -182,8 +237,8 @@ make_tmp(struct store *s, char **out, struct err *err)
 }
 
 static int
-unpack_all(struct store *s, const struct json *man, const struct json *cfg,
-    int ready_fd, struct err *err)
+unpack_all(struct store *s, const char *partdir, const struct json *man,
+    const struct json *cfg, int ready_fd, struct err *err)
 {
 	const struct json *layers = json_get(man, "layers"), *l, *d;
 	const struct json *ids = json_path(cfg, "rootfs.diff_ids");
@@ -220,7 +275,7 @@ unpack_all(struct store *s, const struct json *man, const struct json *cfg,
 		 * child clears) */
 		if (tmpdir == NULL && (r = make_tmp(s, &tmpdir, err)) < 0)
 			break;
-		r = worker_start(&w[next], s, tmpdir, i,
+		r = worker_start(&w[next], s, partdir, tmpdir, i,
 		    json_get_str(l, "digest"), d->s, err);
 		next = (next + 1) % WORKERS;
 	}
@@ -234,8 +289,9 @@ unpack_all(struct store *s, const struct json *man, const struct json *cfg,
 }
 
 int
-store_pull_commit(struct store *s, const char *ref, const char *digest,
-    const char *media, int64_t size, int ready_fd, struct err *err)
+store_pull_commit(struct store *s, const char *partdir, const char *ref,
+    const char *digest, const char *media, int64_t size, int ready_fd,
+    struct err *err)
 {
 	struct json *man = NULL, *cfg = NULL;
 	const char *cd;
@@ -243,13 +299,15 @@ store_pull_commit(struct store *s, const char *ref, const char *digest,
 	int fd, r;
 
 	tmp_clear_stale(s);
-	if ((r = blob_json(s, digest, &man, err)) < 0)
+	if ((r = blob_settle(s, partdir, digest, err)) < 0 ||
+	    (r = blob_json(s, digest, &man, err)) < 0)
 		return r;
 	cd = json_path(man, "config.digest") != NULL ?
 	    json_get_str(json_get(man, "config"), "digest") : NULL;
-	if ((r = blob_json(s, cd, &cfg, err)) < 0)
+	if ((r = store_digest_valid(cd) ? blob_settle(s, partdir, cd, err) :
+	    0) < 0 || (r = blob_json(s, cd, &cfg, err)) < 0)
 		goto out;
-	if ((r = unpack_all(s, man, cfg, ready_fd, err)) < 0)
+	if ((r = unpack_all(s, partdir, man, cfg, ready_fd, err)) < 0)
 		goto out;
 	if ((fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		syncfs(fd);

@@ -72,7 +72,8 @@ struct store_pull {
 	char partdir[PATH_MAX];
 	char *part;
 	int fd;
-	struct store_sha sha;
+	struct store_sha sha;		/* over the part's [0, have) */
+	struct json *cfg;		/* the config, once in */
 	int64_t have, base_have, base_done;
 	int64_t flushed;		/* writeback started up to here */
 	bool ranged, range_bad, no_range, too_big;

@@ -56,10 +56,16 @@ void idx_free(struct idx *x);
 int ref_from_annotations(const struct json *annots, const char *hint,
 	char *out, size_t outlen, struct err *err);
 
-/* <root>/blobs/sha256/<hex> for a valid digest. */
 /* Remove what dead processes left in tmp/ (slow: not on the loop). */
 void tmp_clear_stale(struct store *s);
+/* <root>/blobs/sha256/<hex> for a valid digest. */
 char *blob_path(const struct store *s, const char *digest);
+/* <partdir>/<hex>.ok: a pull's verified blob, not synced yet. */
+char *blob_ok_path(const char *partdir, const char *digest);
+/* Move <partdir>/<hex>.ok into blobs/, synced (pull_commit.c; in a
+ * child, never on the loop): 0 once blobs/ has it, whole. */
+int blob_settle(const struct store *s, const char *partdir,
+	const char *digest, struct err *err);
 char *layer_path(const struct store *s, const char *diffid);
 /* A JSON blob, read and parsed (<= STORE_JSON_MAX). */
 int blob_json(const struct store *s, const char *digest, struct json **out,
