@@ -13,27 +13,35 @@
  * verified in the partial dir (another pull's, the same loop's), or a
  * layer whose diffid is unpacked already, is not fetched.
  *
- * Crash safety: (1) nothing unverified is used: a .part is read by no
- * one but its writer, a .ok is only ever a verified .part renamed (or a
- * verified manifest written beside and renamed), and blobs/ gets only
- * .ok files; (2) a file in blobs/ is whole after a crash: it gets there
- * by a link made after the fdatasync of that same inode; (3) the child
- * commits a layer only after its blob is in blobs/ and its diffid
- * matched, and the ref after a syncfs.  A crash loses the partial dir:
- * it is named after our pid and the store clears it at the next start
- * (our own pid too, as pids repeat after a reboot), so an unsynced .ok
- * is never trusted across a crash.
+ * Crash safety, the rest of the store trusting blobs/<digest> without
+ * hashing it again: (1) nothing unverified is used: a .part is read by
+ * no one but its writer; a .ok is only ever a .part whose digest matched
+ * (or the manifest, checked in memory, written beside under a name of
+ * its own and renamed), and nothing else reaches blobs/.  (2) After a
+ * crash at any point every file in blobs/ is whole: the child links the
+ * inode it has just fdatasync'd (by /proc/self/fd, not by name, as
+ * another pull of the same blob may rename its own copy over the .ok
+ * meanwhile), so a name in blobs/ never comes before its data.  (3) The
+ * child unpacks a layer only once its blob is in blobs/, renames it into
+ * layers/ once its diffid matched, and writes the ref after a syncfs.
+ * The partial dir is not synced and need not be: it is named after our
+ * pid, cleared by the store once we are gone, and by store_open for our
+ * own pid (pids repeat after a reboot), so an unsynced .ok or .part is
+ * never trusted after a crash.  Another pull of the blob finds it in
+ * blobs/ or as .ok at any moment (the child links before it unlinks);
+ * GC sweeps blobs/ only, and by ctime, which the link sets.
  *
  * Resume: a transfer cut short is retried at once with "Range: bytes=N-"
  * over what is kept, the hash going on from where it was (the part stays
- * open between tries).  A part left by an earlier pull of ours that
- * failed is hashed again first (on the loop, bounded by the blob's size;
- * a Pi hashes ~100 MB/s).  A 200 instead of a 206 means the server
- * ignores ranges: start over; a 206 for another range or a 416: start
- * over without asking again.  The partial dir is named after our pid, so
- * the store clears it once we are gone; a part file is flock'd while
- * written, so two pulls of one blob (two refs sharing a layer) do not
- * write into each other.
+ * open between tries).  A pull that fails leaves its part and its hash
+ * in the store (a few, struct part_sha), so the next pull of the blob
+ * goes on too; a part without a hash kept starts over: it is never read
+ * again on the loop (a Pi hashes ~100 MB/s: seconds for a big layer).
+ * The digest is checked at the end either way.  A 200 instead of a 206
+ * means the server ignores ranges: start over; a 206 for another range
+ * or a 416: start over without asking again.  A part file is flock'd
+ * while written, so two pulls of one blob (two refs sharing a layer) do
+ * not write into each other: the second writes a file of its own.
  *
  * Unpacking is slow and happens off the loop: a child forked as soon as
  * the config is verified runs store_pull_commit() and writes "<ret>
@@ -83,9 +91,53 @@ close_part(struct store_pull *p)
 	p->part = NULL;
 }
 
+/* A part cut short: its hash kept for the next pull of the blob (the
+ * oldest of the store's few forgotten), so that none reads it again. */
+static void
+keep_part_sha(struct store_pull *p)
+{
+	const struct store_reg_desc *d;
+	struct part_sha *k;
+	size_t i;
+
+	if (p->fd < 0 || p->own_part || p->bi > p->man.nlayers)
+		return;
+	d = cur_desc(p);
+	if (p->have <= 0 || p->have >= d->size)
+		return;
+	for (i = 0; i < PART_SHAS; i++)
+		if (strcmp(p->s->parts[i].hex, d->digest + 7) == 0)
+			break;
+	if (i == PART_SHAS)
+		i = p->s->next_part++ % PART_SHAS;
+	k = &p->s->parts[i];
+	snprintf(k->hex, sizeof(k->hex), "%s", d->digest + 7);
+	k->have = p->have;
+	k->sha = p->sha;	/* a plain context: copied, then freed */
+}
+
+/* The hash kept for the part of that size, taken: 0, or -ENOENT. */
+static int
+take_part_sha(struct store_pull *p, int64_t size)
+{
+	const char *hex = cur_desc(p)->digest + 7;
+	size_t i;
+
+	for (i = 0; i < PART_SHAS; i++)
+		if (strcmp(p->s->parts[i].hex, hex) == 0) {
+			p->s->parts[i].hex[0] = '\0';
+			if (p->s->parts[i].have != size)
+				return -ENOENT;
+			p->sha = p->s->parts[i].sha;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 void
 pull_blob_cleanup(struct store_pull *p)
 {
+	keep_part_sha(p);
 	close_part(p);
 	json_free(p->cfg);
 	p->cfg = NULL;
@@ -172,21 +224,6 @@ pull_blobs_start(struct store_pull *p)
 	next_blob(p);
 }
 
-/* Hash what a partial file holds, to go on from there. */
-static int
-rehash(struct store_pull *p)
-{
-	char buf[65536];
-	ssize_t n;
-	int64_t got = 0;
-
-	while ((n = pread(p->fd, buf, sizeof(buf), got)) > 0) {
-		store_sha_update(&p->sha, buf, (size_t)n);
-		got += n;
-	}
-	return n < 0 || got != p->have ? -EIO : 0;
-}
-
 static int
 on_data(const struct net_httpc_res *res, const void *data, size_t len,
     void *arg)
@@ -239,34 +276,38 @@ open_part(struct store_pull *p)
 {
 	const struct store_reg_desc *d = cur_desc(p);
 	struct stat st;
+	int e;
 
 	(void)mkdir(p->partdir, 0700);	/* the last pull to end removes it */
 	p->part = xasprintf("%s/%s.part", p->partdir, d->digest + 7);
+	p->own_part = false;
 	p->fd = open(p->part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (p->fd >= 0 && flock(p->fd, LOCK_EX | LOCK_NB) < 0) {
 		/* another pull of ours is fetching the same blob right now:
 		 * a file of our own, no resume */
 		close(p->fd);
 		free(p->part);
+		p->own_part = true;
 		p->part = xasprintf("%s/%s.%p.part", p->partdir,
 		    d->digest + 7, (void *)p);
 		p->fd = open(p->part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 		    0600);
 	}
 	if (p->fd < 0 || fstat(p->fd, &st) < 0) {
-		pull_finish(p, -errno, "open %s: %s", p->part,
-		    strerror(errno));
+		e = errno;
+		if (p->fd >= 0)
+			close(p->fd);
+		p->fd = -1;
+		pull_finish(p, -e, "open %s: %s", p->part, strerror(e));
 		return -1;
 	}
-	store_sha_init(&p->sha);
+	/* left by an earlier pull of ours: go on with the hash it kept;
+	 * without one, start over rather than read it all on the loop */
 	p->have = st.st_size;
-	/* kept from an earlier pull of ours: hashed again to go on */
-	if (p->have > 0 && !p->no_range && store_reg_resume_from(p->have,
-	    d->size) && rehash(p) == 0)
-		return 0;
-	store_sha_free(&p->sha);
-	store_sha_init(&p->sha);
-	p->have = 0;
+	if (p->own_part || take_part_sha(p, p->have) < 0) {
+		store_sha_init(&p->sha);
+		p->have = 0;
+	}
 	return 0;
 }
 

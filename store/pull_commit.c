@@ -46,9 +46,11 @@ blob_settle(const struct store *s, const char *partdir, const char *digest,
 	char *to = blob_path(s, digest), *from = NULL, fdp[64];
 	int fd = -1, r = 0, e;
 
-	if (access(to, F_OK) == 0)	/* whole: nothing else gets there */
-		goto out;
 	from = blob_ok_path(partdir, digest);
+	if (access(to, F_OK) == 0) {	/* whole: nothing else gets there */
+		(void)unlink(from);	/* a copy, if any, not needed */
+		goto out;
+	}
 	if ((fd = open(from, O_RDONLY | O_CLOEXEC)) < 0) {
 		/* another pull's child moved it meanwhile */
 		e = errno;

@@ -72,6 +72,7 @@ struct store_pull {
 	char partdir[PATH_MAX];
 	char *part;
 	int fd;
+	bool own_part;			/* <hex>.<p>.part: nobody resumes it */
 	struct store_sha sha;		/* over the part's [0, have) */
 	struct json *cfg;		/* the config, once in */
 	int64_t have, base_have, base_done;

@@ -20,10 +20,21 @@
 #define ANNOT_CTRD	"io.containerd.image.name"
 #define REF_MAX		512
 
+/* The hash of a part file a pull left short (pull_blob.c), so that the
+ * next pull of that blob goes on from there without reading it again. */
+struct part_sha {
+	char hex[65];		/* "" when free */
+	int64_t have;		/* the part's size it covers */
+	struct store_sha sha;
+};
+#define PART_SHAS	4
+
 struct store {
 	char *root;		/* <state>/images */
 	char *import;
 	char *tmp;
+	struct part_sha parts[PART_SHAS];	/* the loop's pulls' */
+	size_t next_part;
 };
 
 /* index.json as a list; entries without a ref are kept as they are. */
