@@ -367,6 +367,21 @@ case_sync_off_loop() {
 	STORE=$T/s-sync no_leftovers
 }
 
+# Two refs of one image pulled at once on one loop: each blob is fetched
+# by one and found verified (as .ok or in blobs/) by the other, or fetched
+# by both into files of their own; either way both succeed, blobs/ holds
+# whole blobs only, and nothing is left but the partial dir.
+case_two_at_once() {
+	local f
+	fake two || return 1
+	STORE=$T/s-both PICOLET_PULL_ALSO=$FAKE/busybox:2 pull "$FAKE/busybox:1" || return 1
+	for f in "$T"/s-both/images/blobs/sha256/*; do
+		assert_eq "$(sha256sum <"$f" | cut -d' ' -f1)" "${f##*/}" "blob content matches its name" || return 1
+	done
+	assert_eq "$(ls "$T"/s-both/images/blobs/sha256 | wc -l)" 4 "blobs: manifest, config, two layers" || return 1
+	STORE=$T/s-both no_leftovers
+}
+
 case_multi() {
 	fake multi || return 1
 	STORE=$T/s-multi pull "$FAKE/busybox:1" || return 1
@@ -406,6 +421,7 @@ run_case "hostile: transfer cut mid-blob is resumed with a Range" case_cut_resum
 run_case "hostile: a stalled blob is cut by the idle timeout and resumed" case_stall
 run_case "hostile: a pull that failed mid-blob is resumed by the next" case_cut_again
 run_case "hostile: endless and huge manifests refused" case_endless
+run_case "two refs of one image pulled at once share its blobs" case_two_at_once
 if strace -f -qq -o /dev/null true 2>/dev/null; then
 	run_case "blobs synced by the unpacking child, never on the loop" case_sync_off_loop
 else
