@@ -223,6 +223,26 @@ wait_ready(int fd, size_t i, size_t *have, struct worker *w,
 	return 0;
 }
 
+/* Once all are announced: a blob fetched though its layer was unpacked
+ * meanwhile (by another pull) goes into blobs/ too, or its copy goes, so
+ * that no layer's worth stays in the partial dir until picolet exits. */
+static void
+settle_rest(struct store *s, const char *partdir, const struct json *man,
+    int ready_fd)
+{
+	const struct json *l = json_get(man, "layers");
+	char buf[64];
+	ssize_t n;
+
+	while (ready_fd >= 0 && ((n = read(ready_fd, buf, sizeof(buf))) > 0 ||
+	    (n < 0 && errno == EINTR)))
+		;
+	for (l = l != NULL ? l->child : NULL; l != NULL; l = l->next)
+		if (store_digest_valid(json_get_str(l, "digest")))
+			(void)blob_settle(s, partdir, json_get_str(l, "digest"),
+			    NULL);
+}
+
 static int
 make_tmp(struct store *s, char **out, struct err *err)
 {
@@ -311,6 +331,7 @@ store_pull_commit(struct store *s, const char *partdir, const char *ref,
 		goto out;
 	if ((r = unpack_all(s, partdir, man, cfg, ready_fd, err)) < 0)
 		goto out;
+	settle_rest(s, partdir, man, ready_fd);
 	if ((fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		syncfs(fd);
 		close(fd);
