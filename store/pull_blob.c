@@ -450,7 +450,7 @@ keep_only(unsigned a, unsigned b)
 	(void)syscall(SYS_close_range, b + 1, ~0U, 0U);
 }
 
-/* Forked once the config is in the store, while the layers download. */
+/* Forked once the config is verified, while the layers download. */
 static int
 start_child(struct store_pull *p)
 {

@@ -1,8 +1,8 @@
 /*
  * pull_commit: the unpacking half of a pull, run in a child process since
- * it is slow.  It starts once the config blob is in the store, while the
+ * it is slow.  It starts once the config blob is verified, while the
  * layer blobs are still downloading (the loop announces each one that is
- * verified and in blobs/, so both cores work): every layer of the
+ * verified, so both cores work): every layer of the
  * manifest whose diffid is not unpacked yet is unpacked into
  * tmp/<pid>-XXXXXX (the child's pid: cleared at the next store_open if
  * it dies) and its diffid compared with the config's, then renamed into

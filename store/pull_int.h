@@ -82,7 +82,7 @@ struct store_pull {
 	int64_t done_bytes, total_bytes;
 
 	/* the unpacking child, from the config on: readyfd gets a byte
-	 * per layer whose blob is in the store (announced so far) */
+	 * per layer whose blob is verified (announced so far) */
 	pid_t pid;
 	int pidfd, pipefd, readyfd;
 	size_t announced;
