@@ -2,14 +2,14 @@
  * pull_commit: the unpacking half of a pull, run in a child process since
  * it is slow.  It starts once the config blob is verified, while the
  * layer blobs are still downloading (the loop announces each one that is
- * verified, so both cores work): every layer of the
- * manifest whose diffid is not unpacked yet is unpacked into
- * tmp/<pid>-XXXXXX (the child's pid: cleared at the next store_open if
- * it dies) and its diffid compared with the config's, then renamed into
- * layers/; after the last, a syncfs, then the ref goes into index.json
- * under its lock.  The blobs were verified as they arrived; the child
- * never reads one before it is announced, and an end of the
- * announcements before the last layer (the loop gone) commits nothing.
+ * verified, so both cores work): every layer of the manifest whose
+ * diffid is not unpacked yet is unpacked into tmp/<pid>-XXXXXX (the
+ * child's pid: cleared at the next store_open if it dies) and its diffid
+ * compared with the config's, then renamed into layers/; after the last,
+ * a syncfs, then the ref goes into index.json under its lock.  The blobs
+ * were verified as they arrived; the child never reads one before it is
+ * announced, and an end of the announcements before the last layer (the
+ * loop gone) commits nothing.
  *
  * The loop leaves each verified blob unsynced in the pull's partial dir
  * (<hex>.ok) and syncs nothing: an fdatasync on an SD card stalls for
