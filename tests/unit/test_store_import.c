@@ -542,6 +542,14 @@ test_stale_tmp(void **state)
 	p = xasprintf("%s/images/layers/sha256/abc.tmp.999999999", f->state);
 	assert_int_equal(mkdir(p, 0700), 0);
 	free(p);
+	/* a partial dir of our pid is a previous boot's: not known whole */
+	p = xasprintf("%s/images/tmp/%d-partial", f->state, (int)getpid());
+	assert_int_equal(mkdir(p, 0700), 0);
+	free(p);
+	p = xasprintf("%s/images/tmp/%d-partial/%064d.ok", f->state,
+	    (int)getpid(), 0);
+	assert_int_equal(close(open(p, O_WRONLY | O_CREAT, 0600)), 0);
+	free(p);
 	store_close(f->s);
 	assert_int_equal(store_open(&f->s, f->state, &err), 0);
 	assert_int_equal(count(f, "tmp"), 1);
