@@ -40,12 +40,20 @@ static void fetch_manifest(struct store_pull *p);
 void
 pull_release(struct store_pull *p)
 {
+	struct store_pull **pp;
+
 	ev_timer_stop(p->loop, &p->kick);
 	net_httpc_cancel(p->http);
 	p->http = NULL;
 	net_resolve_cancel(p->res);
 	p->res = NULL;
 	pull_blob_cleanup(p);
+	ev_timer_stop(p->loop, &p->wake);
+	for (pp = &p->s->pulls; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
 	/* Empty: nothing to resume.  Another pull in flight makes it again
 	 * before it writes there (all in this loop: no race). */
 	(void)rmdir(p->partdir);

@@ -39,9 +39,15 @@
  * again on the loop (a Pi hashes ~100 MB/s: seconds for a big layer).
  * The digest is checked at the end either way.  A 200 instead of a 206
  * means the server ignores ranges: start over; a 206 for another range
- * or a 416: start over without asking again.  A part file is flock'd
- * while written, so two pulls of one blob (two refs sharing a layer) do
- * not write into each other: the second writes a file of its own.
+ * or a 416: start over without asking again.
+ *
+ * Two pulls of one blob (two refs sharing a layer) fetch it once: the
+ * second to get to it while the first fetches it parks until the first
+ * closes the part (close_part wakes it), then finds it verified, or
+ * takes the part and its hash over if the first failed.  The part file
+ * is flock'd while written besides, so a pull never writes into a part
+ * another holds (a forked child may hold the lock a while): it writes a
+ * file of its own then.
  *
  * Unpacking is slow and happens off the loop: a child forked as soon as
  * the config is verified runs store_pull_commit() and writes "<ret>
@@ -79,9 +85,26 @@ cur_desc(const struct store_pull *p)
 	return p->bi == 0 ? &p->man.config : &p->man.layers[p->bi - 1];
 }
 
+/* The pulls parked on the blob p fetched into the shared part (done
+ * with it now, its .ok renamed or its hash kept) go on, from the loop. */
+static void
+wake_parked(struct store_pull *p)
+{
+	const char *dg = cur_desc(p)->digest;
+	struct store_pull *q;
+
+	for (q = p->s->pulls; q != NULL; q = q->next)
+		if (q->parked && strcmp(cur_desc(q)->digest, dg) == 0) {
+			q->parked = false;
+			ev_timer_start(q->loop, &q->wake);
+		}
+}
+
 static void
 close_part(struct store_pull *p)
 {
+	bool shared = p->fd >= 0 && !p->own_part;
+
 	if (p->fd >= 0) {
 		close(p->fd);
 		store_sha_free(&p->sha);
@@ -89,6 +112,22 @@ close_part(struct store_pull *p)
 	p->fd = -1;
 	free(p->part);
 	p->part = NULL;
+	if (shared)
+		wake_parked(p);
+}
+
+/* Is another pull of ours fetching this blob into the shared part? */
+static bool
+fetched_elsewhere(struct store_pull *p)
+{
+	const char *dg = cur_desc(p)->digest;
+	struct store_pull *q;
+
+	for (q = p->s->pulls; q != NULL; q = q->next)
+		if (q != p && q->fd >= 0 && !q->own_part &&
+		    strcmp(cur_desc(q)->digest, dg) == 0)
+			return true;
+	return false;
 }
 
 /* A part cut short: its hash kept for the next pull of the blob (the
@@ -321,6 +360,12 @@ fetch_blob(struct store_pull *p)
 
 	p->phase = PH_BLOB;
 	p->again = fetch_blob;
+	if (p->fd < 0 && fetched_elsewhere(p)) {
+		/* fetched once: wait for it, then find it verified, or go
+		 * on from where it stopped */
+		p->parked = true;
+		return;
+	}
 	if (p->fd < 0 && open_part(p) < 0)
 		return;
 	p->ranged = !p->no_range && store_reg_resume_from(p->have, d->size);
@@ -550,4 +595,14 @@ next_blob(struct store_pull *p)
 	p->retries = 0;
 	p->no_range = false;
 	fetch_blob(p);
+}
+
+/* Parked no more: the blob is verified now, or the other pull failed
+ * and this one goes on with the part. */
+void
+pull_blob_wake_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct store_pull *p = container_of(w, struct store_pull, wake);
+
+	next_blob(p);
 }

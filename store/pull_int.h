@@ -73,6 +73,9 @@ struct store_pull {
 	char *part;
 	int fd;
 	bool own_part;			/* <hex>.<p>.part: nobody resumes it */
+	bool parked;			/* another pull fetches this blob */
+	ev_timer wake;			/* ... and is done with it */
+	struct store_pull *next;	/* in the store's list */
 	struct store_sha sha;		/* over the part's [0, have) */
 	struct json *cfg;		/* the config, once in */
 	int64_t have, base_have, base_done;
@@ -105,5 +108,6 @@ int pull_redirect_or_auth(struct store_pull *p, const struct net_httpc_res *res)
 void pull_blobs_start(struct store_pull *p);
 void pull_blob_response(struct store_pull *p, const struct net_httpc_res *res);
 void pull_blob_cleanup(struct store_pull *p);
+void pull_blob_wake_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 #endif

@@ -35,6 +35,7 @@ struct store {
 	char *tmp;
 	struct part_sha parts[PART_SHAS];	/* the loop's pulls' */
 	size_t next_part;
+	struct store_pull *pulls;	/* in progress, on the loop */
 };
 
 /* index.json as a list; entries without a ref are kept as they are. */

@@ -368,13 +368,14 @@ case_sync_off_loop() {
 }
 
 # Two refs of one image pulled at once on one loop: each blob is fetched
-# by one and found verified (as .ok or in blobs/) by the other, or fetched
-# by both into files of their own; either way both succeed, blobs/ holds
-# whole blobs only, and nothing is left but the partial dir.
+# once, the other pull waiting for it if it is being fetched and finding
+# it verified (as .ok or in blobs/); both succeed, blobs/ holds whole
+# blobs only, and nothing is left but the partial dir.
 case_two_at_once() {
 	local f
 	fake two || return 1
 	STORE=$T/s-both PICOLET_PULL_ALSO=$FAKE/busybox:2 pull "$FAKE/busybox:1" || return 1
+	assert_eq "$(grep -c 'GET /v2/busybox/blobs/' "$T/fake-two.log")" 3 "blob requests (config, two layers: once each)" || return 1
 	for f in "$T"/s-both/images/blobs/sha256/*; do
 		assert_eq "$(sha256sum <"$f" | cut -d' ' -f1)" "${f##*/}" "blob content matches its name" || return 1
 	done
