@@ -3,7 +3,7 @@
  * on the caller's loop.  One request at a time, each on its own
  * connection (net_httpc): manifest -> (index -> this platform's
  * manifest) -> config and layer blobs (pull_blob.c) -> an unpacking
- * child -> index.json.  Host names are looked up by net_resolve (a
+ * child (pull_child.c) -> index.json.  Host names are looked up by net_resolve (a
  * child), numeric hosts used as they are.
  *
  * Auth as Docker does it: try anonymously; a 401 with a Bearer challenge

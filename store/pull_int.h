@@ -1,6 +1,7 @@
 /*
  * pull_int: one pull in progress, shared by pull.c (requests, auth,
- * manifests) and pull_blob.c (blobs, resume, the unpacking child).
+ * manifests), pull_blob.c (blobs, resume) and pull_child.c (the
+ * unpacking child).
  */
 #ifndef PICOLET_PULL_INT_H
 #define PICOLET_PULL_INT_H
@@ -109,5 +110,11 @@ void pull_blobs_start(struct store_pull *p);
 void pull_blob_response(struct store_pull *p, const struct net_httpc_res *res);
 void pull_blob_cleanup(struct store_pull *p);
 void pull_blob_wake_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* pull_child.c: the unpacking child, from the config on */
+int pull_child_start(struct store_pull *p);	/* -1: pull finished */
+/* Announce the layers before p->bi; EOF after the last. */
+int pull_child_announce(struct store_pull *p);	/* -1: pull finished */
+void pull_child_stop(struct store_pull *p);
 
 #endif
