@@ -12,9 +12,9 @@
  * Every file goes to tmp/<pid>-XXXXXX first and every blob's digest is
  * checked as it streams by.  Layers are unpacked there too and their
  * diffids compared with the config's rootfs.diff_ids; only when all of an
- * archive checks out are blobs and layers renamed into place, synced, and
- * the refs written to index.json.  A failure leaves nothing but tmp/,
- * which is removed.
+ * archive checks out are they synced, renamed into place, synced again
+ * (the renames), and the refs written to index.json.  A failure leaves
+ * nothing but tmp/, which is removed.
  *
  * Refs: a docker archive's RepoTags, normalized.  In an OCI layout the
  * containerd name annotation wins, then ref.name: a full reference is
@@ -406,7 +406,20 @@ out:
 	return r;
 }
 
-/* Move blobs and layers in, sync, then publish the refs. */
+static void
+sync_store(struct imp *m)
+{
+	int fd;
+
+	if ((fd = open(m->s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		syncfs(fd);
+		close(fd);
+	}
+}
+
+/* Sync, move blobs and layers in, sync, then publish the refs: a file
+ * in blobs/ is whole after a crash (its data on disk before its name),
+ * and index.json never names what is not on disk yet. */
 static int
 commit(struct imp *m, struct err *err)
 {
@@ -414,17 +427,14 @@ commit(struct imp *m, struct err *err)
 	size_t i;
 	int fd, r = 0;
 
+	sync_store(m);
 	for (i = 0; i < m->nmv && r == 0; i++)
 		if (rename(m->mv[i].from, m->mv[i].to) < 0 &&
 		    errno != EEXIST && errno != ENOTEMPTY)
 			r = err_set(err, errno, "rename %s", m->mv[i].to);
 	if (r < 0)
 		return r;
-	/* index.json must never name what is not on disk yet */
-	if ((fd = open(m->s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		syncfs(fd);
-		close(fd);
-	}
+	sync_store(m);
 	if ((fd = idx_lock(m->s, err)) < 0)
 		return fd;
 	if ((r = idx_read(m->s, &x, err)) == 0) {

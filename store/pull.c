@@ -3,7 +3,7 @@
  * on the caller's loop.  One request at a time, each on its own
  * connection (net_httpc): manifest -> (index -> this platform's
  * manifest) -> config and layer blobs (pull_blob.c) -> an unpacking
- * child -> index.json.  Host names are looked up by net_resolve (a
+ * child (pull_child.c) -> index.json.  Host names are looked up by net_resolve (a
  * child), numeric hosts used as they are.
  *
  * Auth as Docker does it: try anonymously; a 401 with a Bearer challenge
@@ -20,6 +20,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,12 +40,20 @@ static void fetch_manifest(struct store_pull *p);
 void
 pull_release(struct store_pull *p)
 {
+	struct store_pull **pp;
+
 	ev_timer_stop(p->loop, &p->kick);
 	net_httpc_cancel(p->http);
 	p->http = NULL;
 	net_resolve_cancel(p->res);
 	p->res = NULL;
 	pull_blob_cleanup(p);
+	ev_timer_stop(p->loop, &p->wake);
+	for (pp = &p->s->pulls; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
 	/* Empty: nothing to resume.  Another pull in flight makes it again
 	 * before it writes there (all in this loop: no race). */
 	(void)rmdir(p->partdir);
@@ -343,23 +352,38 @@ token_response(struct store_pull *p, const struct net_httpc_res *res)
 	p->again(p);
 }
 
-/* Verified manifest bytes into blobs/ (content-addressed: no clash). */
+/* Verified manifest bytes beside the blobs as <hex>.ok, unsynced: the
+ * child syncs it into blobs/ with them (content-addressed: no clash). */
 static int
 save_manifest(struct store_pull *p, const char *body, size_t len,
     const char *digest, struct err *err)
 {
-	char *tmp = xasprintf("%s/%s", p->partdir, digest + 7);
-	char *to = blob_path(p->s, digest);
-	int r;
+	char *tmp, *ok, *in = blob_path(p->s, digest);
+	int fd, r = 0;
 
+	if (access(in, F_OK) == 0) {
+		free(in);
+		return 0;
+	}
+	free(in);
 	(void)mkdir(p->partdir, 0700);
-	r = store_write_atomic(tmp, body, len, 0644, err);
-	if (r == 0 && rename(tmp, to) < 0)
-		r = err_set(err, errno, "rename %s", to);
-	if (r < 0)
-		unlink(tmp);
+	tmp = xasprintf("%s/%s.%p.man", p->partdir, digest + 7, (void *)p);
+	ok = blob_ok_path(p->partdir, digest);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) < 0)
+		r = err_set(err, errno, "create %s", tmp);
+	else {
+		if ((r = write_all(fd, body, len)) < 0)
+			r = err_set(err, -r, "write %s", tmp);
+		if (close(fd) < 0 && r == 0)
+			r = err_set(err, errno, "close %s", tmp);
+		if (r == 0 && rename(tmp, ok) < 0)
+			r = err_set(err, errno, "rename %s", ok);
+		if (r < 0)
+			unlink(tmp);
+	}
 	free(tmp);
-	free(to);
+	free(ok);
 	return r;
 }
 

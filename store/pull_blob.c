@@ -3,45 +3,61 @@
  * and the unpacking child beside them.  A blob streams into tmp/<pid>-partial/
  * <hex>.part with its sha256 computed as it arrives and its size held to
  * the descriptor's (an endless body is cut there, a silent one by the
- * idle timeout); only a verified blob is renamed into blobs/, so a
- * mismatch leaves nothing.  It is fdatasync'd before that rename, so a
- * blob in blobs/ is whole after a crash too; writeback is started every
- * MiB as the blob arrives (sync_file_range), so that fdatasync waits for
- * the last MiB, not for the whole blob, while the loop is blocked.  A
- * blob already in the store, or a layer whose diffid is unpacked
- * already, is not fetched.
+ * idle timeout); only a verified blob is renamed, to <hex>.ok in the same
+ * dir, so a mismatch leaves nothing.  Nothing is synced here: an
+ * fdatasync on an SD card holds the loop for tens of ms.  The unpacking
+ * child syncs each .ok and links it into blobs/ (blob_settle in
+ * pull_commit.c) before it reads it; writeback is started every MiB as
+ * the blob arrives (sync_file_range) and for the tail once it is
+ * verified, so that fdatasync finds little left.  A blob in blobs/ or
+ * verified in the partial dir (another pull's, the same loop's), or a
+ * layer whose diffid is unpacked already, is not fetched.
+ *
+ * Crash safety, the rest of the store trusting blobs/<digest> without
+ * hashing it again: (1) nothing unverified is used: a .part is read by
+ * no one but its writer; a .ok is only ever a .part whose digest matched
+ * (or the manifest, checked in memory, written beside under a name of
+ * its own and renamed), and nothing else reaches blobs/.  (2) After a
+ * crash at any point every file in blobs/ is whole: the child links the
+ * inode it has just fdatasync'd (by /proc/self/fd, not by name, as
+ * another pull of the same blob may rename its own copy over the .ok
+ * meanwhile), so a name in blobs/ never comes before its data.  (3) The
+ * child unpacks a layer only once its blob is in blobs/, renames it into
+ * layers/ once its diffid matched, and writes the ref after a syncfs.
+ * The partial dir is not synced and need not be: it is named after our
+ * pid, cleared by the store once we are gone, and by store_open for our
+ * own pid (pids repeat after a reboot), so an unsynced .ok or .part is
+ * never trusted after a crash.  Another pull of the blob finds it in
+ * blobs/ or as .ok at any moment (the child links before it unlinks);
+ * GC sweeps blobs/ only, and by ctime, which the link sets.
  *
  * Resume: a transfer cut short is retried at once with "Range: bytes=N-"
- * over what is kept; the bytes kept are hashed again first (on the loop,
- * bounded by the blob's size; a Pi hashes ~100 MB/s).  A 200 instead of a
- * 206 means the server ignores ranges: start over; a 206 for another
- * range or a 416: start over without asking again.  The partial dir is
- * named after our pid, so the store clears it once we are gone; a part
- * file is flock'd while written, so two pulls of one blob (two refs
- * sharing a layer) do not write into each other.
+ * over what is kept, the hash going on from where it was (the part stays
+ * open between tries).  A pull that fails leaves its part and its hash
+ * in the store (a few, struct part_sha), so the next pull of the blob
+ * goes on too; a part without a hash kept starts over: it is never read
+ * again on the loop (a Pi hashes ~100 MB/s: seconds for a big layer).
+ * The digest is checked at the end either way.  A 200 instead of a 206
+ * means the server ignores ranges: start over; a 206 for another range
+ * or a 416: start over without asking again.
  *
- * Unpacking is slow and happens off the loop: a child forked as soon as
- * the config is in the store runs store_pull_commit() and writes "<ret>
- * <message>" into a pipe; the loop watches the child's pidfd (the pipe's
- * EOF on kernels without one).  It unpacks each layer while the next
- * ones download, so the two cores share the work: the loop sends it a
- * byte on a socket for each layer whose blob is in blobs/ (verified,
- * synced, renamed), and closes the socket after the last.  A child that
- * fails ends the pull at once, downloads included; a pull that fails
- * kills its child, which has committed nothing.  The child keeps no fd
- * of the loop's but its two.
+ * Two pulls of one blob (two refs sharing a layer) fetch it once: the
+ * second to get to it while the first fetches it parks until the first
+ * closes the part (close_part wakes it), then finds it verified, or
+ * takes the part and its hash over if the first failed.  The part file
+ * is flock'd while written besides, so a pull never writes into a part
+ * another holds (a forked child may hold the lock a while): it writes a
+ * file of its own then.
+ *
+ * The unpacking child beside the downloads: pull_child.c.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -56,9 +72,26 @@ cur_desc(const struct store_pull *p)
 	return p->bi == 0 ? &p->man.config : &p->man.layers[p->bi - 1];
 }
 
+/* The pulls parked on the blob p fetched into the shared part (done
+ * with it now, its .ok renamed or its hash kept) go on, from the loop. */
+static void
+wake_parked(struct store_pull *p)
+{
+	const char *dg = cur_desc(p)->digest;
+	struct store_pull *q;
+
+	for (q = p->s->pulls; q != NULL; q = q->next)
+		if (q->parked && strcmp(cur_desc(q)->digest, dg) == 0) {
+			q->parked = false;
+			ev_timer_start(q->loop, &q->wake);
+		}
+}
+
 static void
 close_part(struct store_pull *p)
 {
+	bool shared = p->fd >= 0 && !p->own_part;
+
 	if (p->fd >= 0) {
 		close(p->fd);
 		store_sha_free(&p->sha);
@@ -66,26 +99,110 @@ close_part(struct store_pull *p)
 	p->fd = -1;
 	free(p->part);
 	p->part = NULL;
+	if (shared)
+		wake_parked(p);
+}
+
+/* Is another pull of ours fetching this blob into the shared part? */
+static bool
+fetched_elsewhere(struct store_pull *p)
+{
+	const char *dg = cur_desc(p)->digest;
+	struct store_pull *q;
+
+	for (q = p->s->pulls; q != NULL; q = q->next)
+		if (q != p && q->fd >= 0 && !q->own_part &&
+		    strcmp(cur_desc(q)->digest, dg) == 0)
+			return true;
+	return false;
+}
+
+/* A part cut short: its hash kept for the next pull of the blob (the
+ * oldest of the store's few forgotten), so that none reads it again. */
+static void
+keep_part_sha(struct store_pull *p)
+{
+	const struct store_reg_desc *d;
+	struct part_sha *k;
+	size_t i;
+
+	if (p->fd < 0 || p->own_part || p->bi > p->man.nlayers)
+		return;
+	d = cur_desc(p);
+	if (p->have <= 0 || p->have >= d->size)
+		return;
+	for (i = 0; i < PART_SHAS; i++)
+		if (strcmp(p->s->parts[i].hex, d->digest + 7) == 0)
+			break;
+	if (i == PART_SHAS)
+		i = p->s->next_part++ % PART_SHAS;
+	k = &p->s->parts[i];
+	snprintf(k->hex, sizeof(k->hex), "%s", d->digest + 7);
+	k->have = p->have;
+	k->sha = p->sha;	/* a plain context: copied, then freed */
+}
+
+/* The hash kept for the part of that size, taken: 0, or -ENOENT. */
+static int
+take_part_sha(struct store_pull *p, int64_t size)
+{
+	const char *hex = cur_desc(p)->digest + 7;
+	size_t i;
+
+	for (i = 0; i < PART_SHAS; i++)
+		if (strcmp(p->s->parts[i].hex, hex) == 0) {
+			p->s->parts[i].hex[0] = '\0';
+			if (p->s->parts[i].have != size)
+				return -ENOENT;
+			p->sha = p->s->parts[i].sha;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 void
 pull_blob_cleanup(struct store_pull *p)
 {
+	keep_part_sha(p);
 	close_part(p);
-	if (p->pid > 0) {
-		ev_io_stop(p->loop, &p->cio);
-		(void)kill(p->pid, SIGKILL);
-		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		p->pid = -1;
+	json_free(p->cfg);
+	p->cfg = NULL;
+	pull_child_stop(p);
+}
+
+/* Is the blob verified: in blobs/, or a pull's .ok in our partial dir? */
+static bool
+blob_have(struct store_pull *p, const char *digest)
+{
+	char *a = blob_path(p->s, digest), *b = blob_ok_path(p->partdir,
+	    digest);
+	bool yes = access(a, F_OK) == 0 || access(b, F_OK) == 0;
+
+	free(a);
+	free(b);
+	return yes;
+}
+
+/* The config, from blobs/ or its .ok: the child links one before it
+ * unlinks the other, hence blobs/ again last. */
+static struct json *
+config_json(struct store_pull *p)
+{
+	const char *dg = p->man.config.digest;
+	char *path, *data = NULL;
+	size_t len;
+	int i, r = -ENOENT;
+
+	for (i = 0; i < 3 && r == -ENOENT; i++) {
+		path = i == 1 ? blob_ok_path(p->partdir, dg) :
+		    blob_path(p->s, dg);
+		r = read_file(path, STORE_JSON_MAX, &data, &len, NULL);
+		free(path);
 	}
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	if (p->pipefd >= 0)
-		close(p->pipefd);
-	if (p->readyfd >= 0)
-		close(p->readyfd);
-	p->pidfd = p->pipefd = p->readyfd = -1;
+	if (r == 0 && json_parse(data, len, &p->cfg, NULL) < 0)
+		p->cfg = NULL;
+	free(data);
+	return p->cfg;
 }
 
 /* Is layer i unpacked already (its diffid from the config, in store)? */
@@ -93,19 +210,17 @@ static bool
 layer_present(struct store_pull *p, size_t i)
 {
 	const struct json *id;
-	struct json *cfg;
 	char *path;
 	bool yes = false;
 
-	if (blob_json(p->s, p->man.config.digest, &cfg, NULL) < 0)
+	if (p->cfg == NULL && config_json(p) == NULL)
 		return false;
-	id = json_at(json_path(cfg, "rootfs.diff_ids"), i);
+	id = json_at(json_path(p->cfg, "rootfs.diff_ids"), i);
 	if (id != NULL && id->type == JSON_STR && store_digest_valid(id->s)) {
 		path = layer_path(p->s, id->s);
 		yes = access(path, F_OK) == 0;
 		free(path);
 	}
-	json_free(cfg);
 	return yes;
 }
 
@@ -120,21 +235,6 @@ pull_blobs_start(struct store_pull *p)
 	p->done_bytes = 0;
 	p->bi = 0;
 	next_blob(p);
-}
-
-/* Hash what a partial file holds, to go on from there. */
-static int
-rehash(struct store_pull *p)
-{
-	char buf[65536];
-	ssize_t n;
-	int64_t got = 0;
-
-	while ((n = pread(p->fd, buf, sizeof(buf), got)) > 0) {
-		store_sha_update(&p->sha, buf, (size_t)n);
-		got += n;
-	}
-	return n < 0 || got != p->have ? -EIO : 0;
 }
 
 static int
@@ -182,39 +282,67 @@ on_data(const struct net_httpc_res *res, const void *data, size_t len,
 	return 0;
 }
 
-static void
-fetch_blob(struct store_pull *p)
+/* Open (or make) the part file for the current blob: the sha covers
+ * none of what it holds yet. */
+static int
+open_part(struct store_pull *p)
 {
 	const struct store_reg_desc *d = cur_desc(p);
-	char path[700];
 	struct stat st;
+	int e;
 
-	close_part(p);
-	p->phase = PH_BLOB;
-	p->again = fetch_blob;
 	(void)mkdir(p->partdir, 0700);	/* the last pull to end removes it */
 	p->part = xasprintf("%s/%s.part", p->partdir, d->digest + 7);
+	p->own_part = false;
 	p->fd = open(p->part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (p->fd >= 0 && flock(p->fd, LOCK_EX | LOCK_NB) < 0) {
 		/* another pull of ours is fetching the same blob right now:
 		 * a file of our own, no resume */
 		close(p->fd);
 		free(p->part);
+		p->own_part = true;
 		p->part = xasprintf("%s/%s.%p.part", p->partdir,
 		    d->digest + 7, (void *)p);
 		p->fd = open(p->part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 		    0600);
 	}
 	if (p->fd < 0 || fstat(p->fd, &st) < 0) {
-		pull_finish(p, -errno, "open %s: %s", p->part,
-		    strerror(errno));
+		e = errno;
+		if (p->fd >= 0)
+			close(p->fd);
+		p->fd = -1;
+		pull_finish(p, -e, "open %s: %s", p->part, strerror(e));
+		return -1;
+	}
+	/* left by an earlier pull of ours: go on with the hash it kept;
+	 * without one, start over rather than read it all on the loop */
+	p->have = st.st_size;
+	if (p->own_part || take_part_sha(p, p->have) < 0) {
+		store_sha_init(&p->sha);
+		p->have = 0;
+	}
+	return 0;
+}
+
+/* Fetch the current blob, or go on with it: a retry keeps the part open
+ * with its hash, so what is kept is not read again. */
+static void
+fetch_blob(struct store_pull *p)
+{
+	const struct store_reg_desc *d = cur_desc(p);
+	char path[700];
+
+	p->phase = PH_BLOB;
+	p->again = fetch_blob;
+	if (p->fd < 0 && fetched_elsewhere(p)) {
+		/* fetched once: wait for it, then find it verified, or go
+		 * on from where it stopped */
+		p->parked = true;
 		return;
 	}
-	store_sha_init(&p->sha);
-	p->have = st.st_size;
+	if (p->fd < 0 && open_part(p) < 0)
+		return;
 	p->ranged = !p->no_range && store_reg_resume_from(p->have, d->size);
-	if (p->ranged && rehash(p) < 0)
-		p->ranged = false;
 	if (!p->ranged) {
 		store_sha_free(&p->sha);
 		store_sha_init(&p->sha);
@@ -235,7 +363,8 @@ fetch_blob(struct store_pull *p)
 	pull_get(p, path, on_data);
 }
 
-/* Verified: into blobs/, then the next one. */
+/* Verified: renamed to .ok (the child syncs it into blobs/), then the
+ * next one. */
 static void
 blob_done(struct store_pull *p, const struct store_reg_desc *d)
 {
@@ -248,8 +377,15 @@ blob_done(struct store_pull *p, const struct store_reg_desc *d)
 		    "(content is %s)", d->digest, got);
 		return;
 	}
-	to = blob_path(p->s, d->digest);
-	if (fdatasync(p->fd) < 0 || rename(p->part, to) < 0) {
+	/* the tail's writeback, so that the child's fdatasync finds
+	 * little to wait for */
+	if (p->have > p->flushed)
+		(void)sync_file_range(p->fd, p->flushed,
+		    p->have - p->flushed, SYNC_FILE_RANGE_WRITE);
+	/* over a copy another pull verified: the same bytes, and a child
+	 * links the inode it synced, not the name */
+	to = blob_ok_path(p->partdir, d->digest);
+	if (rename(p->part, to) < 0) {
 		pull_finish(p, -errno, "rename %s: %s", to, strerror(errno));
 		free(to);
 		return;
@@ -297,135 +433,20 @@ pull_blob_response(struct store_pull *p, const struct net_httpc_res *res)
 }
 
 static void
-child_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct store_pull *p = container_of(w, struct store_pull, cio);
-	char msg[700], *sp;
-	ssize_t n;
-	size_t len = 0;
-	int r;
-
-	/* the child writes its one message just before it exits */
-	ev_io_stop(loop, w);
-	while (len + 1 < sizeof(msg) && (n = read(p->pipefd, msg + len,
-	    sizeof(msg) - 1 - len)) > 0)
-		len += (size_t)n;
-	msg[len] = '\0';
-	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	p->pid = -1;
-	r = (int)strtol(msg, &sp, 10);
-	if (len == 0 || sp == msg || r > 0)
-		pull_finish(p, -EIO, "unpacking process died");
-	else
-		pull_finish(p, r, "%s", *sp == ' ' ? sp + 1 : sp);
-}
-
-/* In the child: close every fd but a and b (a < b), so it holds none of
- * the loop's sockets, nor another pull's ready socket. */
-static void
-keep_only(unsigned a, unsigned b)
-{
-	if (a > 3)
-		(void)syscall(SYS_close_range, 3U, a - 1, 0U);
-	if (b > a + 1)
-		(void)syscall(SYS_close_range, a + 1, b - 1, 0U);
-	(void)syscall(SYS_close_range, b + 1, ~0U, 0U);
-}
-
-/* Forked once the config is in the store, while the layers download. */
-static int
-start_child(struct store_pull *p)
-{
-	struct err err;
-	int pp[2], rp[2], r;
-
-	if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) < 0) {
-		pull_finish(p, -errno, "pipe2: %s", strerror(errno));
-		return -1;
-	}
-	/* ready: a socket, so a child gone is EPIPE, never SIGPIPE */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rp) < 0) {
-		r = -errno;
-		close(pp[0]);
-		close(pp[1]);
-		pull_finish(p, r, "socketpair: %s", strerror(-r));
-		return -1;
-	}
-	if ((p->pid = fork()) < 0) {
-		r = -errno;
-		close(pp[0]);
-		close(pp[1]);
-		close(rp[0]);
-		close(rp[1]);
-		pull_finish(p, r, "fork: %s", strerror(-r));
-		return -1;
-	}
-	if (p->pid == 0) {
-		keep_only((unsigned)MIN(pp[1], rp[0]),
-		    (unsigned)MAX(pp[1], rp[0]));
-		err.msg[0] = '\0';
-		r = store_pull_commit(p->s, p->ref, p->man_digest, p->man_media,
-		    p->man_size, rp[0], &err);
-		dprintf(pp[1], "%d %s", r, r < 0 ? err.msg : "");
-		_exit(r < 0 ? 1 : 0);
-	}
-	close(pp[1]);
-	close(rp[0]);
-	p->pipefd = pp[0];
-	p->readyfd = rp[1];
-	p->announced = 0;
-	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-	ev_io_init(&p->cio, child_cb, p->pidfd >= 0 ? p->pidfd : p->pipefd,
-	    EV_READ);
-	ev_io_start(p->loop, &p->cio);
-	return 0;
-}
-
-/* Tell the child about the layers before p->bi (their blobs are in the
- * store, or their diffids unpacked); after the last, EOF. */
-static int
-announce(struct store_pull *p)
-{
-	size_t upto = MIN(p->bi - 1, p->man.nlayers);
-
-	/* never blocks: a byte per layer, 1000 at most in all, far less
-	 * than a socket's buffer */
-	for (; p->announced < upto; p->announced++)
-		if (send(p->readyfd, "L", 1, MSG_DONTWAIT |
-		    MSG_NOSIGNAL) != 1) {
-			pull_finish(p, -EIO, "unpacking process: %s",
-			    strerror(errno));
-			return -1;
-		}
-	if (p->announced == p->man.nlayers && p->readyfd >= 0) {
-		close(p->readyfd);
-		p->readyfd = -1;
-		p->phase = PH_UNPACK;
-	}
-	return 0;
-}
-
-static void
 next_blob(struct store_pull *p)
 {
 	const struct store_reg_desc *d;
-	char *path;
-	bool have;
 
 	for (; p->bi <= p->man.nlayers; p->bi++) {
 		d = cur_desc(p);
-		path = blob_path(p->s, d->digest);
-		have = access(path, F_OK) == 0 ||
-		    (p->bi > 0 && layer_present(p, p->bi - 1));
-		free(path);
-		if (!have)
+		if (!blob_have(p, d->digest) && (p->bi == 0 ||
+		    !layer_present(p, p->bi - 1)))
 			break;
 		p->done_bytes += d->size;
 	}
-	if (p->bi >= 1 && p->pid < 0 && start_child(p) < 0)
+	if (p->bi >= 1 && p->pid < 0 && pull_child_start(p) < 0)
 		return;
-	if (p->bi >= 1 && announce(p) < 0)
+	if (p->bi >= 1 && pull_child_announce(p) < 0)
 		return;
 	if (p->bi > p->man.nlayers)
 		return;		/* the child has them all */
@@ -438,4 +459,14 @@ next_blob(struct store_pull *p)
 	p->retries = 0;
 	p->no_range = false;
 	fetch_blob(p);
+}
+
+/* Parked no more: the blob is verified now, or the other pull failed
+ * and this one goes on with the part. */
+void
+pull_blob_wake_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct store_pull *p = container_of(w, struct store_pull, wake);
+
+	next_blob(p);
 }

@@ -1,15 +1,27 @@
 /*
  * pull_commit: the unpacking half of a pull, run in a child process since
- * it is slow.  It starts once the config blob is in the store, while the
+ * it is slow.  It starts once the config blob is verified, while the
  * layer blobs are still downloading (the loop announces each one that is
- * verified and in blobs/, so both cores work): every layer of the
- * manifest whose diffid is not unpacked yet is unpacked into
- * tmp/<pid>-XXXXXX (the child's pid: cleared at the next store_open if
- * it dies) and its diffid compared with the config's, then renamed into
- * layers/; after the last, a syncfs, then the ref goes into index.json
- * under its lock.  The blobs were verified as they arrived; the child
- * never reads one before it is announced, and an end of the
- * announcements before the last layer (the loop gone) commits nothing.
+ * verified, so both cores work): every layer of the manifest whose
+ * diffid is not unpacked yet is unpacked into tmp/<pid>-XXXXXX (the
+ * child's pid: cleared at the next store_open if it dies) and its diffid
+ * compared with the config's, then renamed into layers/; after the last,
+ * a syncfs, then the ref goes into index.json under its lock.  The blobs
+ * were verified as they arrived; the child never reads one before it is
+ * announced, and an end of the announcements before the last layer (the
+ * loop gone) commits nothing.
+ *
+ * The loop leaves each verified blob unsynced in the pull's partial dir
+ * (<hex>.ok) and syncs nothing: an fdatasync on an SD card stalls for
+ * tens of ms.  Here it moves into blobs/ (blob_settle: the manifest and
+ * config first, each layer's in its worker before it is unpacked): the
+ * file is fdatasync'd, then that very inode is linked into blobs/
+ * through /proc/self/fd, never by its name, which another pull's loop
+ * may have pointed at a new copy of the same blob meanwhile; then the
+ * name is dropped.  So a file in blobs/ was verified and its data was on
+ * disk before its name was, and a pull of the same blob in another
+ * image (same loop, same partial dir) finds it in one place or the
+ * other: linked before unlinked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,14 +39,58 @@
 
 #define WORKERS	2		/* layers unpacked at once */
 
+int
+blob_settle(const struct store *s, const char *partdir, const char *digest,
+    struct err *err)
+{
+	char *to = blob_path(s, digest), *from = NULL, fdp[64];
+	int fd = -1, r = 0, e;
+
+	from = blob_ok_path(partdir, digest);
+	if (access(to, F_OK) == 0) {	/* whole: nothing else gets there */
+		(void)unlink(from);	/* a copy, if any, not needed */
+		goto out;
+	}
+	if ((fd = open(from, O_RDONLY | O_CLOEXEC)) < 0) {
+		/* another pull's child moved it meanwhile */
+		e = errno;
+		if (e != ENOENT || access(to, F_OK) < 0)
+			r = err_set(err, e, "open %s", from);
+		goto out;
+	}
+	if (fdatasync(fd) < 0) {
+		r = err_set(err, errno, "fdatasync %s", from);
+		goto out;
+	}
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, fdp, AT_FDCWD, to, AT_SYMLINK_FOLLOW) < 0) {
+		/* EEXIST: another one is there, whole; ENOENT: ours was
+		 * linked and unlinked by another child, which is done */
+		e = errno;
+		if ((e != EEXIST && e != ENOENT) || access(to, F_OK) < 0) {
+			r = err_set(err, e, "link %s", to);
+			goto out;
+		}
+	}
+	(void)unlink(from);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(from);
+	free(to);
+	return r;
+}
+
 static int
-unpack_one(struct store *s, const char *tmpdir, size_t i,
-    const char *blob_digest, const char *diffid, struct err *err)
+unpack_one(struct store *s, const char *partdir, const char *tmpdir,
+    size_t i, const char *blob_digest, const char *diffid, struct err *err)
 {
 	char *to = layer_path(s, diffid), *blob = NULL, *dir = NULL, got[72];
 	int fd, r = 0;
 
 	if (access(to, F_OK) == 0)
+		goto out;
+	if ((r = blob_settle(s, partdir, blob_digest, err)) < 0)
 		goto out;
 	blob = blob_path(s, blob_digest);
 	if ((fd = open(blob, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -68,8 +124,9 @@ struct worker {
 };
 
 static int
-worker_start(struct worker *w, struct store *s, const char *tmpdir,
-    size_t i, const char *blob, const char *diffid, struct err *err)
+worker_start(struct worker *w, struct store *s, const char *partdir,
+    const char *tmpdir, size_t i, const char *blob, const char *diffid,
+    struct err *err)
 {
 	struct err e;
 	int pp[2], r;
@@ -88,7 +145,7 @@ worker_start(struct worker *w, struct store *s, const char *tmpdir,
 			_exit(1);
 		close(pp[0]);
 		e.msg[0] = '\0';
-		r = unpack_one(s, tmpdir, i, blob, diffid, &e);
+		r = unpack_one(s, partdir, tmpdir, i, blob, diffid, &e);
 		dprintf(pp[1], "%d %s", r, r < 0 ? e.msg : "");
 		_exit(r < 0 ? 1 : 0);
 	}
@@ -166,6 +223,26 @@ wait_ready(int fd, size_t i, size_t *have, struct worker *w,
 	return 0;
 }
 
+/* Once all are announced: a blob fetched though its layer was unpacked
+ * meanwhile (by another pull) goes into blobs/ too, or its copy goes, so
+ * that no layer's worth stays in the partial dir until picolet exits. */
+static void
+settle_rest(struct store *s, const char *partdir, const struct json *man,
+    int ready_fd)
+{
+	const struct json *l = json_get(man, "layers");
+	char buf[64];
+	ssize_t n;
+
+	while (ready_fd >= 0 && ((n = read(ready_fd, buf, sizeof(buf))) > 0 ||
+	    (n < 0 && errno == EINTR)))
+		;
+	for (l = l != NULL ? l->child : NULL; l != NULL; l = l->next)
+		if (store_digest_valid(json_get_str(l, "digest")))
+			(void)blob_settle(s, partdir, json_get_str(l, "digest"),
+			    NULL);
+}
+
 static int
 make_tmp(struct store *s, char **out, struct err *err)
 {
@@ -182,8 +259,8 @@ make_tmp(struct store *s, char **out, struct err *err)
 }
 
 static int
-unpack_all(struct store *s, const struct json *man, const struct json *cfg,
-    int ready_fd, struct err *err)
+unpack_all(struct store *s, const char *partdir, const struct json *man,
+    const struct json *cfg, int ready_fd, struct err *err)
 {
 	const struct json *layers = json_get(man, "layers"), *l, *d;
 	const struct json *ids = json_path(cfg, "rootfs.diff_ids");
@@ -220,7 +297,7 @@ unpack_all(struct store *s, const struct json *man, const struct json *cfg,
 		 * child clears) */
 		if (tmpdir == NULL && (r = make_tmp(s, &tmpdir, err)) < 0)
 			break;
-		r = worker_start(&w[next], s, tmpdir, i,
+		r = worker_start(&w[next], s, partdir, tmpdir, i,
 		    json_get_str(l, "digest"), d->s, err);
 		next = (next + 1) % WORKERS;
 	}
@@ -234,8 +311,9 @@ unpack_all(struct store *s, const struct json *man, const struct json *cfg,
 }
 
 int
-store_pull_commit(struct store *s, const char *ref, const char *digest,
-    const char *media, int64_t size, int ready_fd, struct err *err)
+store_pull_commit(struct store *s, const char *partdir, const char *ref,
+    const char *digest, const char *media, int64_t size, int ready_fd,
+    struct err *err)
 {
 	struct json *man = NULL, *cfg = NULL;
 	const char *cd;
@@ -243,14 +321,17 @@ store_pull_commit(struct store *s, const char *ref, const char *digest,
 	int fd, r;
 
 	tmp_clear_stale(s);
-	if ((r = blob_json(s, digest, &man, err)) < 0)
+	if ((r = blob_settle(s, partdir, digest, err)) < 0 ||
+	    (r = blob_json(s, digest, &man, err)) < 0)
 		return r;
 	cd = json_path(man, "config.digest") != NULL ?
 	    json_get_str(json_get(man, "config"), "digest") : NULL;
-	if ((r = blob_json(s, cd, &cfg, err)) < 0)
+	if ((r = store_digest_valid(cd) ? blob_settle(s, partdir, cd, err) :
+	    0) < 0 || (r = blob_json(s, cd, &cfg, err)) < 0)
 		goto out;
-	if ((r = unpack_all(s, man, cfg, ready_fd, err)) < 0)
+	if ((r = unpack_all(s, partdir, man, cfg, ready_fd, err)) < 0)
 		goto out;
+	settle_rest(s, partdir, man, ready_fd);
 	if ((fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		syncfs(fd);
 		close(fd);

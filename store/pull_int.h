@@ -1,6 +1,7 @@
 /*
  * pull_int: one pull in progress, shared by pull.c (requests, auth,
- * manifests) and pull_blob.c (blobs, resume, the unpacking child).
+ * manifests), pull_blob.c (blobs, resume) and pull_child.c (the
+ * unpacking child).
  */
 #ifndef PICOLET_PULL_INT_H
 #define PICOLET_PULL_INT_H
@@ -72,7 +73,12 @@ struct store_pull {
 	char partdir[PATH_MAX];
 	char *part;
 	int fd;
-	struct store_sha sha;
+	bool own_part;			/* <hex>.<p>.part: nobody resumes it */
+	bool parked;			/* another pull fetches this blob */
+	ev_timer wake;			/* ... and is done with it */
+	struct store_pull *next;	/* in the store's list */
+	struct store_sha sha;		/* over the part's [0, have) */
+	struct json *cfg;		/* the config, once in */
 	int64_t have, base_have, base_done;
 	int64_t flushed;		/* writeback started up to here */
 	bool ranged, range_bad, no_range, too_big;
@@ -80,7 +86,7 @@ struct store_pull {
 	int64_t done_bytes, total_bytes;
 
 	/* the unpacking child, from the config on: readyfd gets a byte
-	 * per layer whose blob is in the store (announced so far) */
+	 * per layer whose blob is verified (announced so far) */
 	pid_t pid;
 	int pidfd, pipefd, readyfd;
 	size_t announced;
@@ -103,5 +109,12 @@ int pull_redirect_or_auth(struct store_pull *p, const struct net_httpc_res *res)
 void pull_blobs_start(struct store_pull *p);
 void pull_blob_response(struct store_pull *p, const struct net_httpc_res *res);
 void pull_blob_cleanup(struct store_pull *p);
+void pull_blob_wake_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* pull_child.c: the unpacking child, from the config on */
+int pull_child_start(struct store_pull *p);	/* -1: pull finished */
+/* Announce the layers before p->bi; EOF after the last. */
+int pull_child_announce(struct store_pull *p);	/* -1: pull finished */
+void pull_child_stop(struct store_pull *p);
 
 #endif

@@ -122,10 +122,13 @@ store_pull_start(struct ev_loop *loop, struct store *s,
 	p->pipefd = -1;
 	p->readyfd = -1;
 	ev_timer_init(&p->kick, kick_cb, 0., 0.);
+	ev_timer_init(&p->wake, pull_blob_wake_cb, 0., 0.);
 	if ((r = setup(p, o, err)) < 0) {
 		free(p);
 		return r;
 	}
+	p->next = s->pulls;
+	s->pulls = p;
 	store_pull_wait(p, done, arg);
 	ev_timer_start(loop, &p->kick);
 	*out = p;

@@ -4,7 +4,10 @@
  * partial entry is named after its writer's pid, and is removed only
  * when that process is gone, since picoctl may be importing right now.
  * A pull's child clears tmp/ the same way (what a pull that failed left
- * there: its child was killed mid-unpack).
+ * there: its child was killed mid-unpack).  A tmp/<our pid>-partial at
+ * open is a previous boot's (pids repeat after a reboot; we pull only
+ * once the store is open): it goes too, since what a crash left there is
+ * not known to be whole (pull_blob.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -84,6 +87,9 @@ store_open(struct store **out, const char *state_dir, struct err *err)
 		return r;
 	}
 	clear_stale(s->tmp, false);
+	p = xasprintf("%s/%d-partial", s->tmp, (int)getpid());
+	(void)rm_rf(p, NULL);
+	free(p);
 	p = xasprintf("%s/layers/sha256", s->root);
 	clear_stale(p, true);
 	free(p);
@@ -118,6 +124,12 @@ char *
 blob_path(const struct store *s, const char *digest)
 {
 	return xasprintf("%s/blobs/sha256/%s", s->root, digest + 7);
+}
+
+char *
+blob_ok_path(const char *partdir, const char *digest)
+{
+	return xasprintf("%s/%s.ok", partdir, digest + 7);
 }
 
 char *

@@ -348,13 +348,15 @@ void store_reg_error_msg(const char *body, size_t len, char *out,
 	size_t outlen);
 
 /* In a child: unpack the layers of a pulled manifest that are not
- * unpacked yet, verifying diffids, then put ref in the index.  The
- * manifest and config blobs are in the store; layer blobs too when
- * ready_fd is -1, else they are announced on ready_fd as they arrive,
- * one byte per layer in order, and each is unpacked once it is there:
- * EOF before the last is -ECANCELED, nothing committed.  Synchronous,
- * slow; never from the loop. */
-int store_pull_commit(struct store *s, const char *ref, const char *digest,
-	const char *media, int64_t size, int ready_fd, struct err *err);
+ * unpacked yet, verifying diffids, then put ref in the index.  Each blob
+ * is in blobs/ or verified in partdir (<hex>.ok, not synced: it is
+ * synced and moved into blobs/ here): the manifest and config are there;
+ * layer blobs too when ready_fd is -1, else they are announced on
+ * ready_fd as they arrive, one byte per layer in order, and each is
+ * unpacked once it is there: EOF before the last is -ECANCELED, nothing
+ * committed.  Synchronous, slow; never from the loop. */
+int store_pull_commit(struct store *s, const char *partdir, const char *ref,
+	const char *digest, const char *media, int64_t size, int ready_fd,
+	struct err *err);
 
 #endif

@@ -20,10 +20,22 @@
 #define ANNOT_CTRD	"io.containerd.image.name"
 #define REF_MAX		512
 
+/* The hash of a part file a pull left short (pull_blob.c), so that the
+ * next pull of that blob goes on from there without reading it again. */
+struct part_sha {
+	char hex[65];		/* "" when free */
+	int64_t have;		/* the part's size it covers */
+	struct store_sha sha;
+};
+#define PART_SHAS	4
+
 struct store {
 	char *root;		/* <state>/images */
 	char *import;
 	char *tmp;
+	struct part_sha parts[PART_SHAS];	/* the loop's pulls' */
+	size_t next_part;
+	struct store_pull *pulls;	/* in progress, on the loop */
 };
 
 /* index.json as a list; entries without a ref are kept as they are. */
@@ -56,10 +68,16 @@ void idx_free(struct idx *x);
 int ref_from_annotations(const struct json *annots, const char *hint,
 	char *out, size_t outlen, struct err *err);
 
-/* <root>/blobs/sha256/<hex> for a valid digest. */
 /* Remove what dead processes left in tmp/ (slow: not on the loop). */
 void tmp_clear_stale(struct store *s);
+/* <root>/blobs/sha256/<hex> for a valid digest. */
 char *blob_path(const struct store *s, const char *digest);
+/* <partdir>/<hex>.ok: a pull's verified blob, not synced yet. */
+char *blob_ok_path(const char *partdir, const char *digest);
+/* Move <partdir>/<hex>.ok into blobs/, synced (pull_commit.c; in a
+ * child, never on the loop): 0 once blobs/ has it, whole. */
+int blob_settle(const struct store *s, const char *partdir,
+	const char *digest, struct err *err);
 char *layer_path(const struct store *s, const char *diffid);
 /* A JSON blob, read and parsed (<= STORE_JSON_MAX). */
 int blob_json(const struct store *s, const char *digest, struct json **out,

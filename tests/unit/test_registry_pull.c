@@ -11,6 +11,8 @@
  *   PICOLET_PULL_SECRET    a dockerconfigjson blob (an imagePullSecret)
  *   PICOLET_PULL_MIRROR    a mirror URL for the ref's registry
  *   PICOLET_PULL_AGAIN     set: a failed pull is tried once more
+ *   PICOLET_PULL_ALSO      another ref (same registry) pulled at the same
+ *                          time on the same loop, to succeed too
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -126,13 +128,14 @@ test_pull(void **state)
 	const char *ref = getenv("PICOLET_REGISTRY_URL");
 	const char *expect = getenv("PICOLET_PULL_EXPECT");
 	const char *ins = getenv("PICOLET_PULL_INSECURE");
+	const char *also = getenv("PICOLET_PULL_ALSO");
 	struct ev_loop *loop;
 	struct store_registry_conf rc;
-	struct store_pull_opts o;
+	struct store_pull_opts o, o2;
 	struct store_image *img;
-	struct store_pull *p;
+	struct store_pull *p, *p2;
 	struct store *s;
-	struct result r = { 0 };
+	struct result r = { 0 }, r2 = { 0 };
 	struct err err;
 	char host[256];
 	int64_t d, t;
@@ -157,9 +160,22 @@ test_pull(void **state)
 	assert_int_equal(store_open(&s, getenv("PICOLET_PULL_STATE"), &err),
 	    0);
 	assert_int_equal(store_pull_start(loop, s, &o, done, &r, &p, &err), 0);
+	if (also != NULL) {
+		o2 = o;
+		o2.ref = also;
+		assert_int_equal(store_pull_start(loop, s, &o2, done, &r2, &p2,
+		    &err), 0);
+	}
 	ev_run(loop, 0);
 	assert_int_equal(r.calls, 1);
 	printf("pull %s: %d %s\n", ref, r.error, r.msg);
+	if (also != NULL) {
+		printf("pull %s: %d %s\n", also, r2.error, r2.msg);
+		assert_int_equal(r2.calls, 1);
+		assert_int_equal(r2.error, 0);
+		assert_int_equal(store_image_get(s, also, &img, &err), 0);
+		store_image_free(img);
+	}
 	if (getenv("PICOLET_PULL_AGAIN") != NULL && r.error < 0) {
 		/* what core does after a failure: pull again, same process */
 		memset(&r, 0, sizeof(r));

@@ -21,6 +21,7 @@
 
 #include "lib/util.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 struct fx {
 	char *dir;		/* scratch: sources and archives */
@@ -541,10 +542,53 @@ test_stale_tmp(void **state)
 	p = xasprintf("%s/images/layers/sha256/abc.tmp.999999999", f->state);
 	assert_int_equal(mkdir(p, 0700), 0);
 	free(p);
+	/* a partial dir of our pid is a previous boot's: not known whole */
+	p = xasprintf("%s/images/tmp/%d-partial", f->state, (int)getpid());
+	assert_int_equal(mkdir(p, 0700), 0);
+	free(p);
+	p = xasprintf("%s/images/tmp/%d-partial/%064d.ok", f->state,
+	    (int)getpid(), 0);
+	assert_int_equal(close(open(p, O_WRONLY | O_CREAT, 0600)), 0);
+	free(p);
 	store_close(f->s);
 	assert_int_equal(store_open(&f->s, f->state, &err), 0);
 	assert_int_equal(count(f, "tmp"), 1);
 	assert_int_equal(count(f, "layers/sha256"), 0);
+}
+
+/* A pull's verified blob goes from its partial dir into blobs/ whole; a
+ * copy of one already there goes; none at all is an error. */
+static void
+test_blob_settle(void **state)
+{
+	struct fx *f = *state;
+	char dg[72], *part, *ok, *in, *data = NULL;
+	struct err err;
+	size_t len;
+	int fd, i;
+
+	part = xasprintf("%s/images/tmp/%d-partial", f->state, (int)getpid());
+	assert_int_equal(mkdir(part, 0700), 0);
+	store_sha_buf("hello", 5, dg);
+	ok = blob_ok_path(part, dg);
+	in = blob_path(f->s, dg);
+	for (i = 0; i < 2; i++) {
+		fd = open(ok, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "hello", 5), 5);
+		close(fd);
+		assert_int_equal(blob_settle(f->s, part, dg, &err), 0);
+		assert_int_equal(access(ok, F_OK), -1);
+		assert_int_equal(read_file(in, 64, &data, &len, &err), 0);
+		assert_int_equal(len, 5);
+		assert_memory_equal(data, "hello", 5);
+		free(data);
+	}
+	store_sha_buf("other", 5, dg);
+	assert_int_equal(blob_settle(f->s, part, dg, &err), -ENOENT);
+	free(part);
+	free(ok);
+	free(in);
 }
 
 /* GC: nothing while a ref needs it; what a kept image needs stays; young
@@ -604,6 +648,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stale_tmp, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blob_settle, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
