@@ -38,39 +38,53 @@
 #include "store/store_int.h"
 
 #define WORKERS	2		/* layers unpacked at once */
+#define SETTLE_TRIES	8		/* a .ok replaced under us */
 
 int
 blob_settle(const struct store *s, const char *partdir, const char *digest,
     struct err *err)
 {
 	char *to = blob_path(s, digest), *from = NULL, fdp[64];
-	int fd = -1, r = 0, e;
+	int fd = -1, r = 0, e, tries;
 
 	from = blob_ok_path(partdir, digest);
-	if (access(to, F_OK) == 0) {	/* whole: nothing else gets there */
-		(void)unlink(from);	/* a copy, if any, not needed */
-		goto out;
-	}
-	if ((fd = open(from, O_RDONLY | O_CLOEXEC)) < 0) {
-		/* another pull's child moved it meanwhile */
+	for (tries = 0; tries < SETTLE_TRIES; tries++) {
+		if (access(to, F_OK) == 0) {	/* whole: nothing else gets there */
+			(void)unlink(from);	/* a copy, if any, not needed */
+			goto out;
+		}
+		if ((fd = open(from, O_RDONLY | O_CLOEXEC)) < 0) {
+			/* another pull's child moved it meanwhile */
+			e = errno;
+			if (e != ENOENT || access(to, F_OK) < 0)
+				r = err_set(err, e, "open %s", from);
+			goto out;
+		}
+		if (fdatasync(fd) < 0) {
+			r = err_set(err, errno, "fdatasync %s", from);
+			goto out;
+		}
+		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, fdp, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0)
+			break;
+		/* EEXIST: another one is there, whole.  ENOENT: the inode
+		 * has no name left: linked and unlinked by another child
+		 * (done), or another pull's loop renamed a new copy over
+		 * the .ok: that one is synced and linked next time round. */
 		e = errno;
-		if (e != ENOENT || access(to, F_OK) < 0)
-			r = err_set(err, e, "open %s", from);
-		goto out;
-	}
-	if (fdatasync(fd) < 0) {
-		r = err_set(err, errno, "fdatasync %s", from);
-		goto out;
-	}
-	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
-	if (linkat(AT_FDCWD, fdp, AT_FDCWD, to, AT_SYMLINK_FOLLOW) < 0) {
-		/* EEXIST: another one is there, whole; ENOENT: ours was
-		 * linked and unlinked by another child, which is done */
-		e = errno;
-		if ((e != EEXIST && e != ENOENT) || access(to, F_OK) < 0) {
+		close(fd);
+		fd = -1;
+		if (e == EEXIST || (e == ENOENT && access(to, F_OK) == 0))
+			break;
+		if (e != ENOENT) {
 			r = err_set(err, e, "link %s", to);
 			goto out;
 		}
+	}
+	if (tries == SETTLE_TRIES) {
+		r = err_setx(err, EAGAIN, "link %s: its file kept being "
+		    "replaced", to);
+		goto out;
 	}
 	(void)unlink(from);
 out:
