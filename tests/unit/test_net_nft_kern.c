@@ -311,8 +311,10 @@ test_root_no_window(void **state)
 		int i, bad = 0, r;
 
 		for (i = 0; i < 400; i++)
-			if ((r = hit(IP(10, 96, 0, 10), 80)) != 2 && r != 3)
-				bad++;
+			if ((r = hit(IP(10, 96, 0, 10), 80)) != 2 && r != 3 &&
+			    bad++ == 0)
+				fprintf(stderr, "hit %d of 400: %d (%s)\n", i, r,
+				    r < 0 ? strerror(-r) : "wrong backend");
 		_exit(bad > 0);
 	}
 	while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -403,7 +405,8 @@ test_root_hairpin(void **state)
 	    .pod_mask = 0xffff0000, .bridge = "hp0", .svcs = &svc, .nsvcs = 1 };
 	struct net_nft *n;
 	struct err err = { { 0 } };
-	int go[2], status;
+	int go[2], ready[2], status;
+	char ch;
 	pid_t pid;
 
 	if (!in_netns)
@@ -412,12 +415,20 @@ test_root_hairpin(void **state)
 	    "ip addr add 10.1.0.254/24 dev hp0 && ip link set hp0 up && "
 	    "sysctl -qw net.ipv4.ip_forward=1"), 0);
 	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
 	if ((pid = fork()) == 0) {
 		close(go[1]);
-		_exit(unshare(CLONE_NEWNET) < 0 ? 1 : pod_hairpin(go[0]));
+		close(ready[0]);
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		(void)write(ready[1], "u", 1);	/* in its own netns now */
+		close(ready[1]);
+		_exit(pod_hairpin(go[0]));
 	}
 	close(go[0]);
-	usleep(100000);		/* the child unshares */
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &ch, 1), 1);
+	close(ready[0]);
 	assert_int_equal(sh("ip link set hp1 netns %d", (int)pid), 0);
 	assert_int_equal(net_nft_open(&n, "picolet", &err), 0);
 	if (net_nft_apply(n, &st, &err) < 0)
